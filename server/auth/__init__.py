@@ -1,0 +1,1 @@
+"""Users, roles, login, bearer tokens (expiring, revocable) and the access checks."""

@@ -1,0 +1,66 @@
+"""POST /auth/login, /auth/logout, GET /auth/me, POST /auth/revoke-device."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import g
+from flask_smorest import Blueprint
+
+from server.auth.models import ApiToken, Role, User
+from server.auth.schemas import LoginSchema, RevokeDeviceSchema, RevokedSchema, TokenSchema, UserSchema
+from server.auth.service import authenticate, company_id, issue_token, requires, revoke_tokens
+from server.db import utcnow
+from server.extensions import db
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in and tokens")
+
+
+@blp.route("/login", methods=["POST"])
+@blp.arguments(LoginSchema)
+@blp.response(200, TokenSchema)
+def login(body: dict):
+    """Exchange a username and password for a bearer token."""
+    user = authenticate(body["username"], body["password"])
+    raw, token = issue_token(user, body.get("device_id"))
+    db.session.commit()
+    return {"access_token": raw, "token_type": "Bearer", "expires_at": token.expires_at, "user": user}
+
+
+@blp.route("/logout", methods=["POST"])
+@blp.response(204)
+@requires()
+def logout():
+    """Revoke the token this request carries."""
+    g.token.revoked_at = utcnow()
+    db.session.commit()
+
+
+@blp.route("/me", methods=["GET"])
+@blp.response(200, UserSchema)
+@requires()
+def me():
+    """The signed-in user."""
+    return g.user
+
+
+@blp.route("/revoke-device", methods=["POST"])
+@blp.arguments(RevokeDeviceSchema)
+@blp.response(200, RevokedSchema)
+@requires(Role.DISPATCHER)
+def revoke_device(body: dict):
+    """Revoke every token of a (lost) tablet of this company; its next contact tells it to wipe."""
+    ids = db.session.execute(
+        sa.select(ApiToken.id)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.device_id == body["device_id"], User.company_id == company_id())
+    ).scalars().all()
+    count = 0
+    if ids:
+        count = db.session.execute(
+            sa.update(ApiToken).where(ApiToken.id.in_(ids), ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+        ).rowcount
+    db.session.commit()
+    return {"revoked": count}
+
+
+__all__ = ["blp", "revoke_tokens"]

@@ -1,0 +1,248 @@
+"""The declarative base, column types and mixins every model uses, and the change sequence.
+
+Every row that syncs to tablets carries a UUID ``id``, a ``version`` and a ``deleted`` tombstone.
+``version`` is the company's change sequence number at the row's last change. Numbers are handed out
+by an UPDATE of the company's ``change_counter`` row inside the writing transaction, so the row lock
+is held until commit: transactions of one company that write synced rows commit in the order of
+their numbers, and a pull that reads ``version <= counter`` never skips a change committed later
+with a smaller number (guarantee G4).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm
+from sqlalchemy import event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; fieldsync stores aware UTC times only")
+        value = value.astimezone(dt.UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so Alembic migrations are stable."""
+
+    registry = sa.orm.registry(
+        metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={dt.datetime: UTCDateTime(), uuid.UUID: sa.Uuid(), dict: sa.JSON(), list: sa.JSON()},
+    )
+
+
+class Timestamped:
+    """created_at / updated_at, set by the server in UTC."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class UUIDPrimaryKey:
+    """A UUID primary key, made by whoever creates the row (device or server)."""
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+
+
+class CompanyScoped:
+    """A row owned by one gas company; every query of a user is filtered by it."""
+
+    @declared_attr
+    def company_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
+        return mapped_column(sa.ForeignKey("company.id"), index=True)
+
+
+class Synced(UUIDPrimaryKey, CompanyScoped, Timestamped):
+    """A row that syncs to tablets: id, version (change sequence number), deleted tombstone."""
+
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    deleted: Mapped[bool] = mapped_column(default=False)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:  # noqa: N805
+        return (sa.Index(f"ix_{cls.__tablename__}_company_version", "company_id", "version"),)
+
+
+class ChangeCounter(Base):
+    """The last change sequence number handed out for a company (one row per company)."""
+
+    __tablename__ = "change_counter"
+    company_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("company.id"), primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class AuditEntry(Base):
+    """Who changed what, when and from which device (R19)."""
+
+    __tablename__ = "audit_entry"
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    company_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("company.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    actor_name: Mapped[str] = mapped_column(sa.String(80), default="system")
+    device_id: Mapped[str | None] = mapped_column(sa.String(80))
+    action: Mapped[str] = mapped_column(sa.String(20))
+    entity: Mapped[str] = mapped_column(sa.String(60))
+    entity_id: Mapped[str] = mapped_column(sa.String(40))
+    changes: Mapped[dict] = mapped_column(default=dict)
+
+    __table_args__ = (sa.Index("ix_audit_entry_entity", "entity", "entity_id"),)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making the current changes, for the audit log."""
+
+    user_id: uuid.UUID | None = None
+    name: str = "system"
+    device_id: str | None = None
+
+
+current_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("current_actor", default=Actor())
+audit_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("audit_enabled", default=True)
+
+
+def allocate_versions(session: Session, company_id: uuid.UUID, count: int) -> int:
+    """Reserve ``count`` sequence numbers for a company; return the last one.
+
+    The UPDATE locks the company's counter row until the transaction ends (see module docstring).
+    """
+    table = ChangeCounter.__table__
+    stmt = (
+        sa.update(table)
+        .where(table.c.company_id == company_id)
+        .values(value=table.c.value + count)
+        .returning(table.c.value)
+    )
+    last = session.execute(stmt).scalar()
+    if last is None:
+        session.execute(sa.insert(table).values(company_id=company_id, value=count))
+        last = count
+    return int(last)
+
+
+def current_version(session: Session, company_id: uuid.UUID) -> int:
+    """The highest committed change sequence number of a company (0 before any change)."""
+    value = session.execute(
+        sa.select(ChangeCounter.value).where(ChangeCounter.company_id == company_id)
+    ).scalar()
+    return int(value or 0)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | uuid.UUID):
+        return value.isoformat() if not isinstance(value, uuid.UUID) else str(value)
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    if hasattr(value, "value") and not isinstance(value, int | float | str | bool):  # enums
+        return value.value
+    return value
+
+
+def _changed_columns(obj: Any) -> Iterator[tuple[str, Any, Any]]:
+    state = sa.inspect(obj)
+    for attr in state.mapper.column_attrs:
+        if attr.key in ("version", "updated_at", "created_at"):
+            continue
+        hist = state.attrs[attr.key].history
+        if hist.has_changes():
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            yield attr.key, old, new
+
+
+# Fields whose values never go into the audit log (secrets, personal data held elsewhere).
+AUDIT_REDACTED = {"password_hash", "token_hash", "data"}
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_versions_and_audit(session: Session, flush_context: Any, instances: Any) -> None:
+    """Give every new or changed synced row the next version; write the audit log; forbid deletes."""
+    for obj in session.deleted:
+        if isinstance(obj, Synced):
+            raise RuntimeError(
+                f"{type(obj).__name__} rows are never deleted: set deleted=True (a tombstone travels)"
+            )
+    changed: dict[uuid.UUID, list[Synced]] = defaultdict(list)
+    audit_rows: list[AuditEntry] = []
+    actor = current_actor.get()
+    auditing = audit_enabled.get()
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, AuditEntry | ChangeCounter):
+            continue
+        is_new = obj in session.new
+        if not is_new and not session.is_modified(obj, include_collections=False):
+            continue
+        if isinstance(obj, Synced):
+            changed[obj.company_id].append(obj)
+        if auditing and getattr(obj, "__audited__", True):
+            if is_new:
+                changes = {}
+            else:
+                changes = {
+                    k: [_jsonable(o), _jsonable(n)] if k not in AUDIT_REDACTED else ["***", "***"]
+                    for k, o, n in _changed_columns(obj)
+                }
+                if not changes:
+                    continue
+            if obj.id is None:
+                obj.id = uuid.uuid4()
+            audit_rows.append(
+                AuditEntry(
+                    company_id=getattr(obj, "company_id", None),
+                    actor_id=actor.user_id,
+                    actor_name=actor.name,
+                    device_id=actor.device_id,
+                    action="create" if is_new else "update",
+                    entity=obj.__tablename__,
+                    entity_id=str(obj.id),
+                    changes=changes,
+                )
+            )
+    with session.no_autoflush:
+        for company_id, objs in changed.items():
+            if company_id is None:
+                raise ValueError(f"{type(objs[0]).__name__} has no company_id")
+            last = allocate_versions(session, company_id, len(objs))
+            for offset, obj in enumerate(objs):
+                obj.version = last - len(objs) + 1 + offset
+    session.add_all(audit_rows)
