@@ -137,7 +137,7 @@ class Actor:
     device_id: str | None = None
 
 
-current_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("current_actor", default=Actor())
+current_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("current_actor", default=Actor())  # noqa: B039 (frozen)
 audit_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("audit_enabled", default=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -58,10 +59,8 @@ def authenticate(username: str, password: str) -> User:
         key = f"{hasher.time_cost}:{hasher.memory_cost}"
         if key not in _DUMMY_HASH:
             _DUMMY_HASH[key] = hasher.hash("not-a-password")
-        try:
+        with contextlib.suppress(VerificationError):
             hasher.verify(_DUMMY_HASH[key], password)
-        except VerificationError:
-            pass
         raise ApiError(401, "invalid_credentials", "unknown username or wrong password")
     try:
         hasher.verify(user.password_hash, password)
