@@ -6,8 +6,8 @@ import logging
 
 from flask import Flask
 
+from server import extensions
 from server.config import Config, DevelopmentConfig
-from server.extensions import api, db
 
 # Blueprints in the order they appear in the OpenAPI document.
 BLUEPRINTS = [
@@ -25,8 +25,8 @@ def create_app(config: Config | None = None) -> Flask:
 
     import server.models  # noqa: F401  (every table on the metadata)
 
-    db.init_app(app)
-    api.init_app(
+    extensions.db.init_app(app)
+    extensions.api.init_app(
         app,
         spec_kwargs={
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
@@ -36,7 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     for name in BLUEPRINTS:
         module = importlib.import_module(name)
-        api.register_blueprint(module.blp)
+        extensions.api.register_blueprint(module.blp)
     for hook in EXTRA_SETUP:
         hook(app)
 

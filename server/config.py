@@ -63,7 +63,7 @@ class ProductionConfig(Config):
             raise RuntimeError("set FIELDSYNC_SECRET_KEY in production")
 
 
-class TestConfig(Config):
+class TestingConfig(Config):
     """Tests: a database handed in by the fixture, cheap password hashing."""
 
     TESTING = True

@@ -61,6 +61,11 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(dt.UTC)
 
 
+def enum_type(e: type, length: int = 30) -> sa.Enum:
+    """A portable enum column storing the members' values (VARCHAR + CHECK, no native type)."""
+    return sa.Enum(e, native_enum=False, length=length, values_callable=lambda x: [m.value for m in x])
+
+
 class Base(DeclarativeBase):
     """Declarative base with a naming convention so Alembic migrations are stable."""
 

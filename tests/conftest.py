@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from server import create_app
 from server.auth.models import Role, User
-from server.config import TestConfig, normalise_database_url
+from server.config import TestingConfig, normalise_database_url
 from server.extensions import db
 from server.org.models import Company, ServiceCentre
 
@@ -43,7 +43,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> st
 @pytest.fixture(scope="session")
 def app(database_url: str):
     """The Flask app with every table created once for the session."""
-    app = create_app(TestConfig(database_url))
+    app = create_app(TestingConfig(database_url))
     with app.app_context():
         db.create_all()
     yield app

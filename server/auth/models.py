@@ -9,7 +9,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db import Base, CompanyScoped, Timestamped, UUIDPrimaryKey
+from server.db import Base, CompanyScoped, Timestamped, UUIDPrimaryKey, enum_type
 
 
 class Role(enum.StrEnum):
@@ -27,7 +27,7 @@ class User(UUIDPrimaryKey, CompanyScoped, Timestamped, Base):
     __tablename__ = "app_user"
     username: Mapped[str] = mapped_column(sa.String(80), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(120))
-    role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=30))
+    role: Mapped[Role] = mapped_column(enum_type(Role))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     service_centre_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("service_centre.id"))

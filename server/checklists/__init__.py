@@ -1,0 +1,1 @@
+"""Versioned inspection checklist templates and the answers captured on site."""

@@ -1,0 +1,1 @@
+"""Households and businesses: one electronic file per household (一户一档, R12)."""

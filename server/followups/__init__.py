@@ -1,0 +1,1 @@
+"""Follow-up calls by customer service after visits and complaints (R6)."""

@@ -1,0 +1,1 @@
+"""Jobs (work orders), appointments, hotline calls, complaints and the working-day calendar."""

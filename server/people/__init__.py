@@ -1,0 +1,1 @@
+"""Technicians, their skills and certifications (R14)."""
