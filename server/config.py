@@ -66,6 +66,7 @@ class ProductionConfig(Config):
 class TestingConfig(Config):
     """Tests: a database handed in by the fixture, cheap password hashing."""
 
+    __test__ = False  # not a pytest class
     TESTING = True
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 64

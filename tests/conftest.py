@@ -16,6 +16,17 @@ from server.extensions import db
 from server.org.models import Company, ServiceCentre
 
 PASSWORD = "correct horse battery"
+
+# Each area keeps its fixtures in its own module.
+pytest_plugins = [
+    "tests.fixtures.households",
+    "tests.fixtures.jobs",
+    "tests.fixtures.visits",
+    "tests.fixtures.sync",
+    "tests.fixtures.console",
+    "tests.fixtures.planning",
+    "tests.fixtures.mobile",
+]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
