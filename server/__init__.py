@@ -13,6 +13,7 @@ from server.config import Config, DevelopmentConfig
 BLUEPRINTS = [
     "server.health",
     "server.auth.routes",
+    "server.org.routes",
 ]
 
 
