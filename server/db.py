@@ -174,7 +174,7 @@ def current_version(session: Session, company_id: uuid.UUID) -> int:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date | uuid.UUID):
+    if isinstance(value, dt.datetime | dt.date | dt.time | uuid.UUID):
         return value.isoformat() if not isinstance(value, uuid.UUID) else str(value)
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
