@@ -14,6 +14,7 @@ BLUEPRINTS = [
     "server.health",
     "server.auth.routes",
     "server.org.routes",
+    "server.people.routes",
 ]
 
 
