@@ -132,6 +132,8 @@ class Appointment(Synced, Base):
     notice_minutes: Mapped[int | None] = mapped_column()
     short_notice: Mapped[bool] = mapped_column(default=False)
 
+    job = relationship("Job")
+
 
 class CallCategory(enum.StrEnum):
     """What a hotline call is about (R9)."""
