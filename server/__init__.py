@@ -15,6 +15,7 @@ BLUEPRINTS = [
     "server.auth.routes",
     "server.org.routes",
     "server.people.routes",
+    "server.customers.routes",
     "server.jobs.routes",
 ]
 
