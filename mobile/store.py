@@ -1,0 +1,494 @@
+"""The tablet's device store on SQLite: the server's copy, the local overlay and the outbox.
+
+Three layers, one file (WAL mode, ``synchronous=FULL`` so a committed change survives a power cut):
+
+- ``server_row``: each row exactly as the server last sent it (pulls, push results).
+- ``row``: what the app shows and queries: the server copy with the device's pending changes on
+  top. Rebuilt for one row from the two others whenever either changes.
+- ``outbox``: every local change as a ``sync.records.Mutation``, oldest first, until the server
+  answers it. A rejected one is parked with its reason (shown to the technician), never retried
+  blindly and never dropped. ``rebuild_cache`` wipes the server copy and cursor but never the outbox.
+
+A change and its outbox entry are written in ONE transaction (``write``), so a kill at any moment
+leaves either both or neither. Implements ``sync.ports.DeviceStore``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sync.records import BlobRef, Mutation, MutationResult, Op, PullPage, ResultStatus, Row, RowRef
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS server_row (
+  collection TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL,
+  data TEXT NOT NULL, PRIMARY KEY (collection, id));
+CREATE TABLE IF NOT EXISTS row (
+  collection TEXT NOT NULL, id TEXT NOT NULL, version INTEGER, deleted INTEGER NOT NULL,
+  job_id TEXT, data TEXT NOT NULL, PRIMARY KEY (collection, id));
+CREATE INDEX IF NOT EXISTS ix_row_job ON row (collection, job_id);
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, mutation_id TEXT NOT NULL UNIQUE, collection TEXT NOT NULL,
+  row_id TEXT NOT NULL, op TEXT NOT NULL, base_version INTEGER, fields TEXT NOT NULL, base TEXT NOT NULL,
+  device_time TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', reason TEXT, message TEXT);
+CREATE INDEX IF NOT EXISTS ix_outbox_row ON outbox (collection, row_id);
+CREATE TABLE IF NOT EXISTS blob (
+  sha256 TEXT PRIMARY KEY, content_type TEXT NOT NULL, size INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS notice (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, reason TEXT, collection TEXT, row_id TEXT, field TEXT,
+  server_value TEXT, device_value TEXT, message TEXT, created_at TEXT NOT NULL, seen INTEGER DEFAULT 0);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+PENDING, PARKED = "pending", "parked"
+
+
+def now_iso() -> str:
+    """The device clock, ISO 8601 with offset (UTC)."""
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def new_id() -> str:
+    """A new row or mutation id (UUID4, made on the device)."""
+    return str(uuid.uuid4())
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _job_of(collection: str, row_id: str, data: dict[str, Any]) -> str | None:
+    # The index the screens query by: "everything about this job".
+    if collection == "job":
+        return row_id
+    value = data.get("job_id")
+    return str(value) if value else None
+
+
+def _blob_shas(fields: dict[str, Any]) -> list[str]:
+    return [str(v) for k, v in fields.items() if k.endswith("_sha256") and v]
+
+
+class DeviceStore:
+    """The SQLite device store (``sync.ports.DeviceStore`` plus the queries and writes the app needs).
+
+    Safe to share between the UI thread and the sync worker: one connection, one lock, and every
+    public method is one transaction.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on the disk before write() returns; a battery pull loses nothing acknowledged.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database (the WAL is checkpointed)."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        """A device setting (token, device id, language, last sync time…)."""
+        with self._lock:
+            found = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return found[0] if found and found[0] is not None else default
+
+    def set_meta(self, **values: str | None) -> None:
+        """Set device settings in one transaction (None removes one)."""
+        with self._tx() as db:
+            for key, value in values.items():
+                if value is None:
+                    db.execute("DELETE FROM meta WHERE key=?", (key,))
+                else:
+                    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, collection: str, row_id: str) -> dict[str, Any] | None:
+        """One row as the app sees it (server copy + pending changes), with ``id``; None if absent."""
+        with self._lock:
+            found = self._db.execute(
+                "SELECT data FROM row WHERE collection=? AND id=? AND deleted=0", (collection, str(row_id))
+            ).fetchone()
+        return json.loads(found[0]) if found else None
+
+    def all(self, collection: str) -> list[dict[str, Any]]:
+        """Every live row of a collection."""
+        with self._lock:
+            rows = self._db.execute("SELECT data FROM row WHERE collection=? AND deleted=0", (collection,)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def for_job(self, collection: str, job_id: str) -> list[dict[str, Any]]:
+        """Every live row of a collection that belongs to one job."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT data FROM row WHERE collection=? AND job_id=? AND deleted=0", (collection, str(job_id))
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def where(self, collection: str, **equals: Any) -> list[dict[str, Any]]:
+        """Live rows of a collection whose fields equal the given values."""
+        return [r for r in self.all(collection) if all(r.get(k) == v for k, v in equals.items())]
+
+    def count_rows(self, collection: str) -> int:
+        """How many live rows a collection holds."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT COUNT(*) FROM row WHERE collection=? AND deleted=0", (collection,)
+            ).fetchone()[0]
+
+    # -- local writes ------------------------------------------------------------------------
+    def write(
+        self, collection: str, row_id: str, fields: dict[str, Any], *, op: Op = Op.UPDATE,
+        blobs: Iterable[tuple[bytes, str]] = (),
+    ) -> Mutation:
+        """Change a row locally and queue the change, in ONE transaction; returns the mutation.
+
+        ``blobs`` are (bytes, content type) the change references by SHA-256; they are stored in
+        the same transaction so an outbox entry never names a file the device does not hold.
+        """
+        with self.batch() as batch:
+            return batch.write(collection, row_id, fields, op=op, blobs=blobs)
+
+    @contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """Several changes (and their outbox entries) in ONE transaction: all of them or none."""
+        with self._tx() as db:
+            yield Batch(self, db)
+
+    def _write(
+        self, db: sqlite3.Connection, collection: str, row_id: str, fields: dict[str, Any], op: Op,
+        blobs: Iterable[tuple[bytes, str]],
+    ) -> Mutation:
+        row_id = str(row_id)
+        for data, content_type in blobs:
+            self._put_blob(db, data, content_type)
+        current = self._effective(db, collection, row_id)
+        if op is Op.CREATE and current is not None:
+            raise ValueError(f"{collection} {row_id} already exists")
+        if op is not Op.CREATE and current is None:
+            raise KeyError(f"{collection} {row_id} is not on this device")
+        server = db.execute(
+            "SELECT version FROM server_row WHERE collection=? AND id=?", (collection, row_id)
+        ).fetchone()
+        mutation = Mutation(
+            mutation_id=new_id(), collection=collection, row_id=row_id, op=op,
+            base_version=server[0] if server else None, fields=dict(fields), device_time=now_iso(),
+            base={k: (current or {}).get(k) for k in fields} if op is not Op.CREATE else {},
+        )
+        db.execute(
+            "INSERT INTO outbox (mutation_id, collection, row_id, op, base_version, fields, base, device_time)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (mutation.mutation_id, collection, row_id, op.value, mutation.base_version, _dumps(mutation.fields),
+             _dumps(mutation.base), mutation.device_time),
+        )
+        self._rebuild_row(db, collection, row_id)
+        return mutation
+
+    def create(self, collection: str, fields: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Create a row on the device (a new UUID unless ``fields`` has an ``id``); returns it."""
+        with self.batch() as batch:
+            return batch.create(collection, fields, **kwargs)
+
+    def update(self, collection: str, row_id: str, fields: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Change some fields of a row on the device; returns the row."""
+        self.write(collection, row_id, fields, op=Op.UPDATE, **kwargs)
+        return self.get(collection, row_id) or {}
+
+    def _put_blob(self, db: sqlite3.Connection, data: bytes, content_type: str) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        db.execute(
+            "INSERT OR IGNORE INTO blob (sha256, content_type, size, data) VALUES (?,?,?,?)",
+            (sha, content_type, len(data), data),
+        )
+        return sha
+
+    def blob(self, sha256: str) -> bytes | None:
+        """The bytes of a stored blob."""
+        with self._lock:
+            found = self._db.execute("SELECT data FROM blob WHERE sha256=?", (sha256,)).fetchone()
+        return bytes(found[0]) if found else None
+
+    # -- overlay ---------------------------------------------------------------------------
+    def _effective(self, db: sqlite3.Connection, collection: str, row_id: str) -> dict[str, Any] | None:
+        found = db.execute("SELECT data, deleted FROM row WHERE collection=? AND id=?", (collection, row_id)).fetchone()
+        if found is None or found[1]:
+            return None
+        return json.loads(found[0])
+
+    def _rebuild_row(self, db: sqlite3.Connection, collection: str, row_id: str) -> None:
+        """The shown row = the server copy with the pending (not parked) changes replayed in order."""
+        server = db.execute(
+            "SELECT version, deleted, data FROM server_row WHERE collection=? AND id=?", (collection, row_id)
+        ).fetchone()
+        version, deleted, data = (server[0], bool(server[1]), json.loads(server[2])) if server else (None, False, None)
+        for op, fields in db.execute(
+            "SELECT op, fields FROM outbox WHERE collection=? AND row_id=? AND state=? ORDER BY seq",
+            (collection, row_id, PENDING),
+        ):
+            if op == Op.DELETE:
+                deleted = True
+            elif op == Op.CREATE and data is None:
+                data = {"id": row_id}
+            if data is not None:
+                data.update(json.loads(fields))
+        if data is None:
+            db.execute("DELETE FROM row WHERE collection=? AND id=?", (collection, row_id))
+            return
+        data["id"] = row_id
+        db.execute(
+            "INSERT OR REPLACE INTO row (collection, id, version, deleted, job_id, data) VALUES (?,?,?,?,?,?)",
+            (collection, row_id, version, int(deleted), _job_of(collection, row_id, data), _dumps(data)),
+        )
+
+    # -- outbox views ------------------------------------------------------------------------
+    def pending_count(self) -> int:
+        """How many changes wait for the server (parked ones excluded)."""
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM outbox WHERE state=?", (PENDING,)).fetchone()[0]
+
+    def pending_by_job(self) -> dict[str, dict[str, int]]:
+        """For each job, how many of its changes are pending and how many are parked."""
+        out: dict[str, dict[str, int]] = {}
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT o.state, COALESCE(r.job_id, CASE WHEN o.collection='job' THEN o.row_id END) "
+                "FROM outbox o LEFT JOIN row r ON r.collection=o.collection AND r.id=o.row_id"
+            ).fetchall()
+        for state, job_id in rows:
+            if job_id:
+                counts = out.setdefault(job_id, {PENDING: 0, PARKED: 0})
+                counts[state] += 1
+        return out
+
+    def parked(self) -> list[dict[str, Any]]:
+        """The rejected changes, kept with the server's reason."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT mutation_id, collection, row_id, op, fields, reason, message, device_time FROM outbox "
+                "WHERE state=? ORDER BY seq", (PARKED,)
+            ).fetchall()
+        keys = ("mutation_id", "collection", "row_id", "op", "fields", "reason", "message", "device_time")
+        return [dict(zip(keys, r, strict=True)) | {"fields": json.loads(r[4])} for r in rows]
+
+    def notices(self) -> list[dict[str, Any]]:
+        """Conflicts and rejections the technician should read, newest first."""
+        with self._lock:
+            cur = self._db.execute("SELECT * FROM notice ORDER BY created_at DESC, id")
+            names = [c[0] for c in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def mark_notices_seen(self) -> None:
+        """The technician has read the inbox."""
+        with self._tx() as db:
+            db.execute("UPDATE notice SET seen=1")
+
+    def outbox_rows(self) -> list[dict[str, Any]]:
+        """The whole outbox (pending and parked), oldest first: for diagnostics and tests."""
+        with self._lock:
+            cur = self._db.execute("SELECT * FROM outbox ORDER BY seq")
+            names = [c[0] for c in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    # -- sync.ports.DeviceStore ----------------------------------------------------------------
+    def cursor(self) -> str | None:
+        """The cursor of the last fully applied pull page."""
+        return self.get_meta("cursor")
+
+    def pending(self, limit: int) -> list[Mutation]:
+        """Up to ``limit`` unacknowledged, unparked mutations, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT mutation_id, collection, row_id, op, base_version, fields, base, device_time "
+                "FROM outbox WHERE state=? ORDER BY seq LIMIT ?", (PENDING, limit)
+            ).fetchall()
+        return [
+            Mutation(mutation_id=m, collection=c, row_id=r, op=Op(o), base_version=bv, fields=json.loads(f),
+                     device_time=t, base=json.loads(b))
+            for m, c, r, o, bv, f, b, t in rows
+        ]
+
+    def blobs_for(self, mutations: list[Mutation]) -> list[tuple[BlobRef, bytes]]:
+        """The blobs these mutations reference, with their bytes."""
+        out: list[tuple[BlobRef, bytes]] = []
+        seen: set[str] = set()
+        with self._lock:
+            for mutation in mutations:
+                for sha in _blob_shas(mutation.fields):
+                    if sha in seen:
+                        continue
+                    seen.add(sha)
+                    found = self._db.execute(
+                        "SELECT content_type, size, data FROM blob WHERE sha256=?", (sha,)
+                    ).fetchone()
+                    if found:
+                        out.append((BlobRef(sha256=sha, content_type=found[0], size=found[1]), bytes(found[2])))
+        return out
+
+    def apply_results(self, results: list[MutationResult]) -> None:
+        """Record the server's answers in one transaction (see ``sync.ports.DeviceStore``)."""
+        with self._tx() as db:
+            touched: set[tuple[str, str]] = set()
+            for result in results:
+                found = db.execute(
+                    "SELECT collection, row_id FROM outbox WHERE mutation_id=?", (result.mutation_id,)
+                ).fetchone()
+                if found is None:
+                    continue  # answered before (a replayed result): nothing left to do
+                collection, row_id = found
+                touched.add((collection, row_id))
+                if result.status is ResultStatus.REJECTED:
+                    db.execute(
+                        "UPDATE outbox SET state=?, reason=?, message=? WHERE mutation_id=?",
+                        (PARKED, result.reason, result.message, result.mutation_id),
+                    )
+                    self._notice(db, f"rejected:{result.mutation_id}", "rejected", result.reason, collection,
+                                 row_id, None, None, None, result.message)
+                else:
+                    db.execute("DELETE FROM outbox WHERE mutation_id=?", (result.mutation_id,))
+                for conflict in result.conflicts:
+                    self._notice(db, f"conflict:{conflict.id}", "conflict", conflict.rule, conflict.collection,
+                                 conflict.row_id, conflict.field, conflict.server_value, conflict.device_value,
+                                 conflict.message or result.message)
+                if result.status is ResultStatus.CONFLICT and not result.conflicts:
+                    self._notice(db, f"conflict:{result.mutation_id}", "conflict", result.reason, collection,
+                                 row_id, None, None, None, result.message)
+                if result.row is not None:
+                    self._store_server_row(db, result.row)
+                    touched.add((result.row.collection, result.row.id))
+            for collection, row_id in touched:
+                self._rebuild_row(db, collection, row_id)
+
+    def _notice(self, db: sqlite3.Connection, ident: str, kind: str, reason: str | None, collection: str | None,
+                row_id: str | None, field: str | None, server_value: Any, device_value: Any,
+                message: str | None) -> None:
+        db.execute(
+            "INSERT OR IGNORE INTO notice (id, kind, reason, collection, row_id, field, server_value, device_value,"
+            " message, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (ident, kind, reason, collection, row_id, field, _dumps(server_value), _dumps(device_value),
+             message or "", now_iso()),
+        )
+
+    def _store_server_row(self, db: sqlite3.Connection, row: Row) -> None:
+        held = db.execute(
+            "SELECT version FROM server_row WHERE collection=? AND id=?", (row.collection, row.id)
+        ).fetchone()
+        if held is not None and held[0] > row.version:
+            return  # never go back to an older copy
+        data = dict(row.data)
+        db.execute(
+            "INSERT OR REPLACE INTO server_row (collection, id, version, deleted, data) VALUES (?,?,?,?,?)",
+            (row.collection, row.id, row.version, int(row.deleted), _dumps(data)),
+        )
+
+    def apply_page(self, page: PullPage) -> list[RowRef]:
+        """Apply a pulled page and its cursor in one transaction; return revoked rows kept back (G8)."""
+        deferred: list[RowRef] = []
+        with self._tx() as db:
+            for row in page.rows:
+                self._store_server_row(db, row)
+                self._rebuild_row(db, row.collection, row.id)
+            for ref in page.revoked:
+                if self._has_pending(db, ref.collection, ref.id):
+                    deferred.append(ref)
+                    continue
+                db.execute("DELETE FROM server_row WHERE collection=? AND id=?", (ref.collection, ref.id))
+                self._rebuild_row(db, ref.collection, ref.id)
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('cursor', ?)", (page.cursor,))
+        return deferred
+
+    def _has_pending(self, db: sqlite3.Connection, collection: str, row_id: str) -> bool:
+        if db.execute(
+            "SELECT 1 FROM outbox WHERE collection=? AND row_id=? AND state=? LIMIT 1", (collection, row_id, PENDING)
+        ).fetchone():
+            return True
+        if collection == "job":  # a job leaves only after every pending change to its visit is answered
+            return db.execute(
+                "SELECT 1 FROM outbox o JOIN row r ON r.collection=o.collection AND r.id=o.row_id "
+                "WHERE r.job_id=? AND o.state=? LIMIT 1", (row_id, PENDING)
+            ).fetchone() is not None
+        return False
+
+    # -- maintenance ---------------------------------------------------------------------------
+    def rebuild_cache(self) -> None:
+        """Forget the server copy and the cursor (the next pull starts over). The outbox, its rows'
+        local changes and the blobs stay: a cache rebuild never loses the technician's work."""
+        with self._tx() as db:
+            db.execute("DELETE FROM server_row")
+            db.execute("DELETE FROM meta WHERE key='cursor'")
+            kept = db.execute("SELECT DISTINCT collection, row_id FROM outbox").fetchall()
+            db.execute("DELETE FROM row")
+            for collection, row_id in kept:
+                self._rebuild_row(db, collection, row_id)
+
+    def load_server_rows(self, rows: Iterable[Row]) -> None:
+        """Bulk-load server rows (demo data, benchmarks) as if pulled; the cursor is not touched."""
+        with self._tx() as db:
+            for row in rows:
+                self._store_server_row(db, row)
+                self._rebuild_row(db, row.collection, row.id)
+
+    def integrity_ok(self) -> bool:
+        """SQLite's own integrity check of the file."""
+        with self._lock:
+            return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+class Batch:
+    """Writes inside one store transaction (``DeviceStore.batch``)."""
+
+    def __init__(self, store: DeviceStore, db: sqlite3.Connection) -> None:
+        self._store, self._db = store, db
+
+    def write(
+        self, collection: str, row_id: str, fields: dict[str, Any], *, op: Op = Op.UPDATE,
+        blobs: Iterable[tuple[bytes, str]] = (),
+    ) -> Mutation:
+        """Change a row and queue the change (see ``DeviceStore.write``)."""
+        return self._store._write(self._db, collection, row_id, fields, op, blobs)
+
+    def create(self, collection: str, fields: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Create a row (a new UUID unless ``fields`` has an ``id``); returns it."""
+        row_id = str(fields.get("id") or new_id())
+        self.write(collection, row_id, {k: v for k, v in fields.items() if k != "id"}, op=Op.CREATE, **kwargs)
+        return self.get(collection, row_id) or {}
+
+    def update(self, collection: str, row_id: str, fields: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Change some fields of a row; returns it."""
+        self.write(collection, row_id, fields, op=Op.UPDATE, **kwargs)
+        return self.get(collection, row_id) or {}
+
+    def get(self, collection: str, row_id: str) -> dict[str, Any] | None:
+        """A row as changed so far in this transaction."""
+        return self._store._effective(self._db, collection, str(row_id))
+
+
+def mutation_dict(mutation: Mutation) -> dict[str, Any]:
+    """A mutation as plain data (for logs and tests)."""
+    return asdict(mutation)

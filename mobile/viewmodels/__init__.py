@@ -1,0 +1,1 @@
+"""View-models: plain Python over the device store, testable without a window."""
