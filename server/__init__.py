@@ -17,6 +17,8 @@ BLUEPRINTS = [
     "server.people.routes",
     "server.customers.routes",
     "server.jobs.routes",
+    "server.visits.routes",
+    "server.notifications.routes",
 ]
 
 

@@ -8,6 +8,8 @@ import sys
 import click
 from flask import Flask
 
+from server.notifications.cli import send_notifications
+
 
 def _app() -> Flask:
     from server import create_app
@@ -93,6 +95,9 @@ def create_user(username: str, role: str, company_code: str, display_name: str |
         )
         db.session.commit()
         click.echo(f"user {username} ({role}) added to {company.name}")
+
+
+main.add_command(send_notifications)
 
 
 def register_cli(app: Flask) -> None:

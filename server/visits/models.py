@@ -7,7 +7,7 @@ import enum
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, CompanyScoped, Synced, Timestamped, UUIDPrimaryKey, enum_type
 
@@ -49,6 +49,9 @@ class Hazard(Synced, Base):
     fixed_confirmed_job_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("job.id"))
     fixed_confirmed_at: Mapped[dt.datetime | None] = mapped_column()
     technician_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("technician.id"))
+
+    customer = relationship("Customer")
+    premises = relationship("Premises")
 
 
 class PriceItem(Synced, Base):
