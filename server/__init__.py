@@ -19,6 +19,7 @@ BLUEPRINTS = [
     "server.jobs.routes",
     "server.visits.routes",
     "server.notifications.routes",
+    "server.followups.routes",
 ]
 
 

@@ -7,7 +7,7 @@ import enum
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, CompanyScoped, Timestamped, UUIDPrimaryKey, enum_type
 
@@ -34,3 +34,6 @@ class FollowUpTask(UUIDPrimaryKey, CompanyScoped, Timestamped, Base):
     outcome: Mapped[str] = mapped_column(sa.Text, default="")
     satisfaction: Mapped[int | None] = mapped_column()  # 1–5
     done_at: Mapped[dt.datetime | None] = mapped_column()
+
+    customer = relationship("Customer")
+    job = relationship("Job")
