@@ -23,6 +23,7 @@ BLUEPRINTS = [
     "server.visits.routes",
     "server.notifications.routes",
     "server.followups.routes",
+    "server.audit.routes",
 ]
 
 
