@@ -1,14 +1,26 @@
-"""The ports the client engine drives: a device store and a transport.
+"""The ports the protocol drives: a device store and a transport (client), a server store (server).
 
-The tablet implements DeviceStore on SQLite and Transport over HTTP (requests); the simulation
-implements both in memory. The engine never touches a file, a socket or a framework.
+The tablet implements DeviceStore on SQLite and Transport over HTTP (requests); the server
+implements ServerStore on SQLAlchemy; the simulation implements all three in memory. Neither the
+engine nor the server core touches a file, a socket or a framework.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
-from sync.records import BlobRef, Mutation, MutationResult, PullPage, RowRef
+from sync.records import (
+    BlobRef,
+    ConflictRecord,
+    Mutation,
+    MutationResult,
+    PullPage,
+    Row,
+    RowRef,
+    RowWrite,
+    StoredResult,
+)
 
 
 class DeviceStore(Protocol):
@@ -63,3 +75,53 @@ class AuthRevoked(TransportError):
     def __init__(self, message: str, wipe: bool = False) -> None:
         super().__init__(message)
         self.wipe = wipe
+
+
+class ServerStore(Protocol):
+    """What the server core needs of the server's database, bound to one company.
+
+    Every method is a bulk operation (one or a few queries, never one per row). All calls made for
+    one push or one pull happen inside one database transaction that the adapter opens before
+    calling the core and commits after it returns (rolls back if it raises).
+
+    ``Row.data`` holds exactly the fields of the collection's spec (sync.collections), encoded as
+    JSON values: ids and times as strings (ISO 8601 with offset), enums by value. Rows are returned
+    whether or not they are tombstones unless a method says otherwise.
+    """
+
+    def watermark(self) -> int:
+        """The highest change sequence number below which every change is committed (G4).
+
+        With server/db.py's counter row lock this is the counter's committed value.
+        """
+
+    def scope_job_ids(self, technician_id: str) -> set[str]:
+        """The ids of the jobs a technician's tablet holds now (assigned to them, within the sync horizon)."""
+
+    def previously_assigned(self, technician_id: str, job_ids: Collection[str]) -> set[str]:
+        """Those of ``job_ids`` that were assigned to this technician at some time (from the audit log)."""
+
+    def load_rows(self, collection: str, ids: Collection[str]) -> dict[str, Row]:
+        """The rows with these ids (missing ids are absent from the answer)."""
+
+    def rows_where(self, collection: str, field: str, values: Collection[str]) -> list[Row]:
+        """Every row whose ``field`` is one of ``values`` (``field`` may be ``id``)."""
+
+    def changed_rows(
+        self, collection: str, field: str | None, values: Collection[str] | None, after: int, upto: int, limit: int
+    ) -> list[Row]:
+        """Rows with ``after < version <= upto`` and (unless ``field`` is None) ``field`` in ``values``,
+        ordered by version, at most ``limit``. Needs an index on (company_id, version)."""
+
+    def has_blobs(self, sha256s: Collection[str]) -> set[str]:
+        """Those of ``sha256s`` whose upload completed and was verified."""
+
+    def load_results(self, mutation_ids: Collection[str]) -> dict[str, StoredResult]:
+        """The stored first answers of these mutation ids."""
+
+    def save_rows(self, writes: list[RowWrite]) -> dict[tuple[str, str], Row]:
+        """Insert or update these rows, giving each changed row the next version; return them as stored,
+        keyed by (collection, id)."""
+
+    def save_outcomes(self, results: list[StoredResult], conflicts: list[ConflictRecord]) -> None:
+        """Keep the answers (for replays) and the conflict records (for the people who review them)."""

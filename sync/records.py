@@ -59,6 +59,10 @@ class Mutation:
     base_version: int | None  # the version the device last saw; None for a create
     fields: dict[str, Any]  # the changed fields only
     device_time: str  # ISO 8601, the device's (possibly wrong) clock
+    # The values of the changed fields as the device saw them just before this change (its server
+    # copy with its own earlier pending changes on top). The server compares them with its current
+    # values to tell a concurrent edit of the same field from a change to another field.
+    base: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,24 @@ class MutationResult:
     version: int | None = None  # the row's version after this mutation (None when rejected)
     reason: str | None = None  # machine-readable, for rejected and conflict
     message: str | None = None  # for people
-    row: Row | None = None  # the server's row after the mutation, so the device rebases at once
-    conflict_id: str | None = None
+    row: Row | None = None  # the server's row after the batch, so the device rebases at once
+    conflicts: tuple[ConflictRecord, ...] = ()  # what a person must look at (status conflict)
+
+
+@dataclass(frozen=True)
+class ConflictRecord:
+    """A concurrent change a rule decided: both values, the rule, and who must look at it."""
+
+    id: str  # deterministic: derived from mutation_id and field, so a replay names the same record
+    mutation_id: str
+    collection: str
+    row_id: str
+    field: str
+    server_value: Any
+    device_value: Any
+    rule: str  # a conflict rule from sync.reasons
+    review_by: str  # "dispatcher" | "technician"
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,9 +106,66 @@ class PullPage:
 
 
 @dataclass(frozen=True)
+class PullRequest:
+    """A device asks for the changes after its cursor."""
+
+    protocol_version: int
+    cursor: str | None = None
+    limit: int = 500
+
+
+@dataclass(frozen=True)
+class PushRequest:
+    """A device sends a batch of mutations from its outbox, oldest first."""
+
+    protocol_version: int
+    device_id: str
+    device_time: str
+    mutations: list[Mutation]
+
+
+@dataclass(frozen=True)
+class PushResponse:
+    """One result per mutation of the request, in the same order."""
+
+    results: list[MutationResult]
+    server_time: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is syncing: the technician the device's token belongs to, and the device."""
+
+    technician_id: str
+    device_id: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class BlobRef:
     """A content-addressed blob (signature image, photo) the device must upload before its mutation."""
 
     sha256: str
     content_type: str
     size: int
+
+
+@dataclass(frozen=True)
+class RowWrite:
+    """What a push changes in one row: a create, the changed fields of an update, or a tombstone."""
+
+    collection: str
+    id: str
+    fields: dict[str, Any]
+    create: bool = False
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """A mutation's first answer as the server keeps it, so a replay gets the same answer (G2)."""
+
+    mutation_id: str
+    device_id: str
+    fingerprint: str  # sha256 of the mutation's canonical content: a reused id with new content differs
+    result: MutationResult  # stored without ``row``; a replay carries the row as it stands then
