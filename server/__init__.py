@@ -23,6 +23,7 @@ BLUEPRINTS = [
     "server.visits.routes",
     "server.notifications.routes",
     "server.followups.routes",
+    "server.sync.routes", "server.sync.events", "server.sync.blobs", "server.sync.conflicts",
     "server.audit.routes",
 ]
 

@@ -59,7 +59,7 @@ def load_demo(households: int = 300, reset: bool = False) -> list[str]:
 
 
 def _load(session, households: int, password_hash: str) -> Company:
-    from server.demo import hazards, office, org, specials, work
+    from server.demo import hazards, history, office, org, specials, work
     from server.demo import households as homes
     from server.demo.context import Demo
 
@@ -70,6 +70,7 @@ def _load(session, households: int, password_hash: str) -> Company:
     office.make_price_list(demo)
     homes.make_households(demo, households)
     found = hazards.make_hazards(demo)
+    history.make_fixed_hazard(demo, set())
     planner = work.Planner(demo)
     for stage in specials.plan_specials(demo, planner, found):
         demo.flush(stage)

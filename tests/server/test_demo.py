@@ -21,7 +21,8 @@ from server.notifications.models import OutageNotice
 from server.org.models import Company, ServiceCentre
 from server.people.models import Certification, Technician
 from server.people.service import qualified
-from server.visits.models import Hazard, HazardStatus, PriceItem
+from server.visits.models import FeeCollection, Hazard, HazardStatus, PriceItem, Quote, Signature
+from sync.domain.quotes import approval_covers
 
 SMALL = 40
 TZ = ZoneInfo("Asia/Shanghai")
@@ -198,6 +199,12 @@ def test_checklists_and_price_list_follow_the_rules(demo):
     assert pressure["unit"] == "kPa" and pressure["min"] < 2.0 < pressure["max"]
     heater = [i for i in residential.items if i.get("condition", {}).get("key") == "has_water_heater"]
     assert any(i["key"] == "water_heater_flue" for i in heater)
+    # A fixed hazard's story: the signed quote still covers exactly what was paid (R3, R17).
+    quote = db.session.scalars(sa.select(Quote)).one()
+    signature = db.session.scalars(sa.select(Signature).where(Signature.quote_id == quote.id)).one()
+    assert approval_covers(quote, signature)
+    fee = db.session.scalars(sa.select(FeeCollection).where(FeeCollection.quote_id == quote.id)).one()
+    assert fee.amount_cents == quote.total_cents == sum(line["amount_cents"] for line in quote.lines)
     prices = {p.code: p for p in db.session.scalars(sa.select(PriceItem))}
     assert {"part", "labour", "fee"} == {p.kind for p in prices.values()}
     assert prices["F-CALLOUT"].unit_price_cents == 3000
