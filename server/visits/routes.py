@@ -13,8 +13,10 @@ from server.auth.service import company_id, current_user, get_owned, requires
 from server.extensions import db
 from server.jobs.models import Job
 from server.jobs.schemas import JobSchema
+from server.org.service import today_for
 from server.pagination import PageArgsSchema, page_of, paginate
 from server.visits import service
+from server.visits.daily_close import daily_close
 from server.visits.models import (
     CleanupConfirmation,
     FeeCollection,
@@ -28,6 +30,8 @@ from server.visits.models import (
 from server.visits.schemas import (
     CleanupSchema,
     ConfirmFixedSchema,
+    DailyCloseArgsSchema,
+    DailyCloseSchema,
     FeeSchema,
     HazardArgsSchema,
     HazardSchema,
@@ -176,3 +180,12 @@ def confirm_fixed(body: dict, hazard_id: uuid.UUID):
     service.confirm_hazard_fixed(hazard, job)
     db.session.commit()
     return hazard
+
+
+@blp.route("/daily-close", methods=["GET"])
+@blp.arguments(DailyCloseArgsSchema, location="query")
+@blp.response(200, DailyCloseSchema)
+@requires(Role.DISPATCHER)
+def get_daily_close(args: dict):
+    """Fees collected on a company-local day, per technician, reconciled with approved quotes (R17)."""
+    return daily_close(company_id(), args.get("day") or today_for(company_id()))

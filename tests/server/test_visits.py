@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 from server.auth.models import Role
 from server.db import utcnow
@@ -210,3 +211,45 @@ def test_hazards_of_another_company_do_not_exist(client, office, make_company, m
     assert resp.status_code == 404
     assert client.post(f"/api/v1/hazards/{hazard.id}/rectification-job", json={},
                        headers=headers[CS]).status_code == 403  # dispatch makes jobs
+
+
+# --- the daily close (R17) ----------------------------------------------------------------------
+
+
+def _fee(job, quote, cents, when, method="cash", receipt="R1"):
+    db.session.add(FeeCollection(company_id=job.company_id, job_id=job.id, quote_id=quote.id if quote else None,
+                                 technician_id=job.technician_id, amount_cents=cents, method=method,
+                                 receipt_no=receipt, collected_at=when))
+    db.session.commit()
+
+
+def test_daily_close_totals_per_technician_and_reconciles_with_approved_quotes(client, office):
+    company, headers = office
+    shanghai = ZoneInfo("Asia/Shanghai")
+    # 23:30 local on 26 Nov is 15:30 UTC: it belongs to the 26th, not to the UTC date.
+    evening = dt.datetime(2026, 11, 26, 23, 30, tzinfo=shanghai)
+    paid_in_full = _job(company, chargeable=True)
+    quote, _ = make_quote(paid_in_full)
+    _fee(paid_in_full, quote, 5000, evening - dt.timedelta(hours=2), method="wechat")
+    _fee(paid_in_full, quote, 4500, evening)
+    body = client.get("/api/v1/daily-close?day=2026-11-26", headers=headers[D]).get_json()
+    assert body["total_cents"] == 9500 and body["reconciled"] is True
+    (line,) = body["technicians"]
+    assert line["collections"] == 2 and line["by_method"] == {"wechat": 5000, "cash": 4500} and line["problems"] == []
+    assert client.get("/api/v1/daily-close?day=2026-11-27", headers=headers[D]).get_json()["total_cents"] == 0
+
+    unsigned_job = _job(company, chargeable=True)
+    unsigned, _ = make_quote(unsigned_job, signed=False)
+    _fee(unsigned_job, unsigned, 9500, evening)
+    short_job = _job(company, chargeable=True)
+    short, _ = make_quote(short_job)
+    _fee(short_job, short, 9000, evening)
+    no_quote_job = _job(company)
+    _fee(no_quote_job, None, 2000, evening)
+    body = client.get("/api/v1/daily-close?day=2026-11-26", headers=headers[D]).get_json()
+    assert body["reconciled"] is False and body["total_cents"] == 9500 + 9500 + 9000 + 2000
+    problems = " | ".join(p for t in body["technicians"] for p in t["problems"])
+    assert "signature does not cover" in problems and "¥5.00 outstanding" in problems and "names no quote" in problems
+    assert paid_in_full.ref not in problems
+    assert client.get("/api/v1/daily-close?day=26-11-2026", headers=headers[D]).status_code == 422
+    assert client.get("/api/v1/daily-close", headers=headers[Role.TECHNICIAN]).status_code == 403
