@@ -60,3 +60,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 # Packages that need more than a blueprint (the console's pages, the sync change signal) add here.
 EXTRA_SETUP: list = []
+
+from server.console import init_app as _console_init_app  # noqa: E402  (the dispatcher console at /console/)
+
+EXTRA_SETUP.append(_console_init_app)
