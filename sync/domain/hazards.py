@@ -22,6 +22,7 @@ __all__ = [
     "RECTIFY_WITHIN",
     "SEVERITIES",
     "HazardSuggestion",
+    "deadline_problem",
     "is_overdue",
     "rectify_by",
     "suggest_hazard",
@@ -56,6 +57,32 @@ def rectify_by(severity: str, found_at: dt.datetime) -> dt.datetime:
         return found_at + RECTIFY_WITHIN[str(severity)]
     except KeyError:
         raise ValueError(f"unknown severity {severity!r}; expected one of {', '.join(SEVERITIES)}") from None
+
+
+def _aware(value: dt.datetime | str, name: str) -> dt.datetime:
+    when = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if when.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return when
+
+
+def deadline_problem(severity: str, found_at: dt.datetime | str, deadline: dt.datetime | str) -> str | None:
+    """Why a hazard's recorded deadline breaks R16 (None when it does not).
+
+    The server checks what a tablet sends (G10): the deadline may be earlier than the rule's (a
+    stricter promise) but never later, and never before the hazard was found. Times may be aware
+    datetimes or ISO 8601 strings with an offset.
+    """
+    try:
+        found, due = _aware(found_at, "found_at"), _aware(deadline, "rectify_by")
+        latest = rectify_by(severity, found)
+    except ValueError as exc:
+        return str(exc)
+    if due > latest:
+        return f"a {severity} hazard must be rectified within {RECTIFY_WITHIN[str(severity)]} of being found (R16)"
+    if due < found:
+        return "the rectification deadline is before the hazard was found"
+    return None
 
 
 def is_overdue(status: str, deadline: dt.datetime, now: dt.datetime) -> bool:

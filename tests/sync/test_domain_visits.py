@@ -15,6 +15,7 @@ from sync.domain.hazards import (
     CRITICAL_RECTIFY_WITHIN,
     MAJOR_RECTIFY_WITHIN,
     MINOR_RECTIFY_WITHIN,
+    deadline_problem,
     is_overdue,
     rectify_by,
     suggest_hazard,
@@ -275,6 +276,15 @@ def test_rectification_deadline_follows_severity():
         rectify_by("catastrophic", FOUND)
     with pytest.raises(ValueError):
         rectify_by("major", FOUND.replace(tzinfo=None))
+
+
+def test_a_deadline_later_than_r16_allows_is_a_problem():
+    assert deadline_problem("major", FOUND, FOUND + dt.timedelta(days=7)) is None
+    assert deadline_problem("major", FOUND.isoformat(), (FOUND + dt.timedelta(days=2)).isoformat()) is None  # stricter
+    assert "R16" in deadline_problem("critical", FOUND, FOUND + dt.timedelta(hours=25))
+    assert "before the hazard was found" in deadline_problem("minor", FOUND, FOUND - dt.timedelta(seconds=1))
+    assert "unknown severity" in deadline_problem("bad", FOUND, FOUND)
+    assert "timezone-aware" in deadline_problem("minor", "2026-11-27T09:00:00", FOUND)
 
 
 def test_overdue_only_while_not_fixed():

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 6c92c0dda4f6
+Revision ID: aa1186965db0
 Revises: 
-Create Date: 2026-11-27 20:58:18.370255
+Create Date: 2026-11-27 21:13:17.140935
 """
 from alembic import op
 import sqlalchemy as sa
 import server.db
 
 
-revision = '6c92c0dda4f6'
+revision = 'aa1186965db0'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -54,6 +54,21 @@ def upgrade() -> None:
     with op.batch_alter_table('company', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_company_region_id'), ['region_id'], unique=False)
 
+    op.create_table('applied_mutation',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('company_id', sa.Uuid(), nullable=False),
+    sa.Column('mutation_id', sa.String(length=64), nullable=False),
+    sa.Column('device_id', sa.String(length=80), nullable=False),
+    sa.Column('payload_hash', sa.String(length=64), nullable=False),
+    sa.Column('collection', sa.String(length=60), nullable=False),
+    sa.Column('row_id', sa.String(length=40), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=False),
+    sa.Column('applied_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_applied_mutation_company_id_company')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_applied_mutation')),
+    sa.UniqueConstraint('company_id', 'mutation_id', name='uq_applied_mutation_company_mutation_id')
+    )
     op.create_table('audit_entry',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('company_id', sa.Uuid(), nullable=True),
@@ -393,6 +408,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_service_call_company_id'), ['company_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_call_customer_id'), ['customer_id'], unique=False)
 
+    op.create_table('sync_conflict',
+    sa.Column('collection', sa.String(length=60), nullable=False),
+    sa.Column('row_id', sa.String(length=40), nullable=False),
+    sa.Column('field', sa.String(length=60), nullable=False),
+    sa.Column('server_value', sa.JSON(), nullable=True),
+    sa.Column('device_value', sa.JSON(), nullable=True),
+    sa.Column('rule', sa.String(length=60), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('assignee_role', sa.String(length=30), nullable=False),
+    sa.Column('job_id', sa.Uuid(), nullable=True),
+    sa.Column('device_id', sa.String(length=80), nullable=True),
+    sa.Column('technician_id', sa.Uuid(), nullable=True),
+    sa.Column('mutation_id', sa.String(length=64), nullable=True),
+    sa.Column('status', sa.Enum('open', 'resolved', name='conflictstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('resolution', sa.Enum('keep_server', 'take_device', 'custom', name='conflictresolution', native_enum=False, length=30), nullable=True),
+    sa.Column('resolved_value', sa.JSON(), nullable=True),
+    sa.Column('resolution_note', sa.Text(), nullable=False),
+    sa.Column('resolved_by_id', sa.Uuid(), nullable=True),
+    sa.Column('resolved_at', server.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('company_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_sync_conflict_company_id_company')),
+    sa.ForeignKeyConstraint(['resolved_by_id'], ['app_user.id'], name=op.f('fk_sync_conflict_resolved_by_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_conflict'))
+    )
+    with op.batch_alter_table('sync_conflict', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_conflict_company_id'), ['company_id'], unique=False)
+        batch_op.create_index('ix_sync_conflict_company_status', ['company_id', 'status', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sync_conflict_job_id'), ['job_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sync_conflict_row_id'), ['row_id'], unique=False)
+
     op.create_table('technician',
     sa.Column('user_id', sa.Uuid(), nullable=True),
     sa.Column('service_centre_id', sa.Uuid(), nullable=True),
@@ -440,6 +488,31 @@ def upgrade() -> None:
     with op.batch_alter_table('certification', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_certification_company_id'), ['company_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_certification_technician_id'), ['technician_id'], unique=False)
+
+    op.create_table('device',
+    sa.Column('device_id', sa.String(length=80), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=True),
+    sa.Column('technician_id', sa.Uuid(), nullable=True),
+    sa.Column('registered_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', server.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('clock_offset_s', sa.Float(), nullable=True),
+    sa.Column('revoked_at', server.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('wipe', sa.Boolean(), nullable=False),
+    sa.Column('pull_seq', sa.BigInteger(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('company_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_device_company_id_company')),
+    sa.ForeignKeyConstraint(['technician_id'], ['technician.id'], name=op.f('fk_device_technician_id_technician')),
+    sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], name=op.f('fk_device_user_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_device')),
+    sa.UniqueConstraint('company_id', 'device_id', name='uq_device_company_device_id')
+    )
+    with op.batch_alter_table('device', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_device_company_id'), ['company_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_device_technician_id'), ['technician_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_device_user_id'), ['user_id'], unique=False)
 
     op.create_table('job',
     sa.Column('ref', sa.String(length=40), nullable=False),
@@ -558,6 +631,18 @@ def upgrade() -> None:
         batch_op.create_index('ix_checklist_answer_company_version', ['company_id', 'version'], unique=False)
         batch_op.create_index(batch_op.f('ix_checklist_answer_job_id'), ['job_id'], unique=False)
 
+    op.create_table('device_scope',
+    sa.Column('device_pk', sa.Uuid(), nullable=False),
+    sa.Column('collection', sa.String(length=40), nullable=False),
+    sa.Column('row_id', sa.Uuid(), nullable=False),
+    sa.Column('held', sa.Boolean(), nullable=False),
+    sa.Column('version_sent', sa.BigInteger(), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('prev_held', sa.Boolean(), nullable=False),
+    sa.Column('prev_version', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['device_pk'], ['device.id'], name=op.f('fk_device_scope_device_pk_device')),
+    sa.PrimaryKeyConstraint('device_pk', 'collection', 'row_id', name=op.f('pk_device_scope'))
+    )
     op.create_table('follow_up_task',
     sa.Column('job_id', sa.Uuid(), nullable=True),
     sa.Column('complaint_id', sa.Uuid(), nullable=True),
@@ -908,6 +993,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_follow_up_task_company_id'))
 
     op.drop_table('follow_up_task')
+    op.drop_table('device_scope')
     with op.batch_alter_table('checklist_answer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_checklist_answer_job_id'))
         batch_op.drop_index('ix_checklist_answer_company_version')
@@ -932,6 +1018,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_job_company_id'))
 
     op.drop_table('job')
+    with op.batch_alter_table('device', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_device_user_id'))
+        batch_op.drop_index(batch_op.f('ix_device_technician_id'))
+        batch_op.drop_index(batch_op.f('ix_device_company_id'))
+
+    op.drop_table('device')
     with op.batch_alter_table('certification', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_certification_technician_id'))
         batch_op.drop_index(batch_op.f('ix_certification_company_id'))
@@ -943,6 +1035,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_technician_company_id'))
 
     op.drop_table('technician')
+    with op.batch_alter_table('sync_conflict', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sync_conflict_row_id'))
+        batch_op.drop_index(batch_op.f('ix_sync_conflict_job_id'))
+        batch_op.drop_index('ix_sync_conflict_company_status')
+        batch_op.drop_index(batch_op.f('ix_sync_conflict_company_id'))
+
+    op.drop_table('sync_conflict')
     with op.batch_alter_table('service_call', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_service_call_customer_id'))
         batch_op.drop_index(batch_op.f('ix_service_call_company_id'))
@@ -1027,6 +1126,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_entry_actor_id'))
 
     op.drop_table('audit_entry')
+    op.drop_table('applied_mutation')
     with op.batch_alter_table('company', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_company_region_id'))
 

@@ -1,0 +1,305 @@
+"""One pull page: the changed rows of a device's scope since its cursor, and the rows that left it.
+
+Cost is bounded by the changes (G9): an incremental pull reads the company's changes since the
+cursor through the (company_id, version) indexes and checks them against the scope. It falls back
+to comparing the whole scope with what the device holds (``device_scope``) only when membership
+moved without the rows themselves changing: a first pull, a new day, a new technician on the
+tablet, or a job (re)assigned to or away from the technician — and then it costs O(scope), never
+O(database).
+
+G4: the pull reads the company's committed change counter *first* and serves only rows with
+``version <=`` it. Versions are allocated under the counter's row lock (server/db.py), so every row
+at or below that number is committed; a row committed later carries a higher number and arrives
+with the next pull.
+
+A page the device never applied is undone: every cursor names the page that produced it (``seq``),
+and ``device_scope`` keeps the state before the last served page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.db import current_version
+from server.jobs.models import Job
+from server.sync.models import Device, DeviceScope
+from server.sync.schemas import COLLECTIONS, MODELS, dump_rows, wire_columns
+from server.sync.scope import RECHECKED, Scope, in_window, predicate
+from sync.records import PullPage, Row, RowRef
+
+CURSOR_PREFIX = "c1"
+FULL, INCREMENTAL, DONE = "f", "i", "d"
+DS = DeviceScope.__table__
+
+
+class BadCursor(ValueError):
+    """A cursor this server did not make (or made for another device)."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a device stands: all in-scope changes up to ``base`` are on it, as of page ``seq``.
+
+    While a pull is in progress (``mode`` FULL or INCREMENTAL) it also carries the pull's target
+    version and the position reached: collection index, then (version, id) within it.
+    """
+
+    base: int
+    seq: int
+    day: int  # ordinal of the scope's first day
+    tech: str  # short hash of the technician the scope was computed for
+    mode: str = DONE
+    target: int = 0
+    coll: int = 0
+    version: int = 0
+    row_id: str = ""
+
+    def encode(self) -> str:
+        """The opaque string the device stores."""
+        parts = [CURSOR_PREFIX, self.mode, self.base, self.seq, self.day, self.tech, self.target, self.coll,
+                 self.version, self.row_id]
+        return ".".join(str(p) for p in parts)
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """Parse a cursor string; BadCursor when it is not one of ours."""
+        parts = text.split(".")
+        if len(parts) != 10 or parts[0] != CURSOR_PREFIX or parts[1] not in (FULL, INCREMENTAL, DONE):
+            raise BadCursor(text)
+        try:
+            return cls(mode=parts[1], base=int(parts[2]), seq=int(parts[3]), day=int(parts[4]), tech=parts[5],
+                       target=int(parts[6]), coll=int(parts[7]), version=int(parts[8]), row_id=parts[9])
+        except ValueError:
+            raise BadCursor(text) from None
+
+
+def tech_tag(technician_id: uuid.UUID) -> str:
+    """A short tag of the technician a cursor was made for."""
+    return hashlib.sha256(technician_id.bytes).hexdigest()[:10]
+
+
+@dataclass
+class _Held:
+    held: bool
+    version_sent: int
+    seq: int
+    prev_held: bool
+    prev_version: int
+
+
+class ScopeLedger:
+    """This page's changes to ``device_scope``, written in two bulk statements at the end."""
+
+    def __init__(self, device: Device, seq: int) -> None:
+        self.device, self.seq = device, seq
+        self.updates: dict[tuple[str, uuid.UUID], dict[str, Any]] = {}
+        self.inserts: dict[tuple[str, uuid.UUID], dict[str, Any]] = {}
+
+    def set(self, collection: str, row_id: uuid.UUID, old: _Held | None, held: bool, version: int) -> None:
+        key = (collection, row_id)
+        values = {"held": held, "version_sent": version, "seq": self.seq}
+        if old is None:
+            self.inserts[key] = {"device_pk": self.device.id, "collection": collection, "row_id": row_id,
+                                 "prev_held": False, "prev_version": 0, **values}
+            return
+        if old.seq != self.seq:  # the first change in this page: remember the state to undo to
+            values.update(prev_held=old.held, prev_version=old.version_sent)
+        self.updates[key] = {"device_pk": self.device.id, "collection": collection, "row_id": row_id, **values}
+
+    def flush(self, session: Session) -> None:
+        if self.updates:
+            session.execute(sa.update(DeviceScope), list(self.updates.values()))
+        if self.inserts:
+            session.execute(sa.insert(DeviceScope), list(self.inserts.values()))
+
+
+def held_rows(session: Session, device: Device, collection: str | None = None,
+               ids: list[uuid.UUID] | None = None, only_held: bool = False) -> dict[tuple[str, uuid.UUID], _Held]:
+    stmt = sa.select(DS.c.collection, DS.c.row_id, DS.c.held, DS.c.version_sent, DS.c.seq, DS.c.prev_held,
+                     DS.c.prev_version).where(DS.c.device_pk == device.id)
+    if collection is not None:
+        stmt = stmt.where(DS.c.collection == collection)
+    if ids is not None:
+        if not ids:
+            return {}
+        stmt = stmt.where(DS.c.row_id.in_(ids))
+    if only_held:
+        stmt = stmt.where(DS.c.held.is_(True))
+    return {(r[0], r[1]): _Held(*r[2:]) for r in session.execute(stmt)}
+
+
+def _undo_page(session: Session, device: Device, seq: int) -> None:
+    """Put ``device_scope`` back as it was before page ``seq`` (which the device never applied)."""
+    session.execute(
+        sa.update(DeviceScope)
+        .where(DS.c.device_pk == device.id, DS.c.seq == seq)
+        .values(held=DS.c.prev_held, version_sent=DS.c.prev_version, seq=seq - 1)
+    )
+
+
+def _membership_moved(session: Session, device: Device, scope: Scope, base: int, target: int) -> bool:
+    """Whether a job changed since ``base`` in a way that moves rows in or out without them changing."""
+    j = Job.__table__.c
+    changed = session.execute(
+        sa.select(j.id, j.technician_id, j.window_start, j.deleted, j.customer_id, j.premises_id)
+        .where(j.company_id == scope.company_id, j.version > base, j.version <= target)
+    ).all()
+    if not changed:
+        return False
+    held = held_rows(session, device, "job", [r.id for r in changed], only_held=True)
+    needed: list[tuple[str, uuid.UUID]] = []
+    for r in changed:
+        now_in = in_window(scope, r.technician_id, r.window_start) and not r.deleted
+        if now_in != (("job", r.id) in held):
+            return True
+        if now_in:
+            needed += [("customer", r.customer_id), ("premises", r.premises_id)]
+    for collection in ("customer", "premises"):
+        ids = [i for c, i in needed if c == collection]
+        if ids and len(held_rows(session, device, collection, ids, only_held=True)) < len(set(ids)):
+            return True
+    return False
+
+
+def _full_revocations(session: Session, device: Device, scope: Scope, ledger: ScopeLedger) -> list[RowRef]:
+    """Every held row no longer in scope (O(scope))."""
+    held = held_rows(session, device, only_held=True)
+    revoked: list[RowRef] = []
+    for collection in COLLECTIONS:
+        mine = {k[1] for k in held if k[0] == collection}
+        if not mine:
+            continue
+        table = MODELS[collection].__table__
+        in_scope = set(session.execute(sa.select(table.c.id).where(predicate(scope, collection))).scalars())
+        for row_id in sorted(mine - in_scope):
+            ledger.set(collection, row_id, held[(collection, row_id)], False, held[(collection, row_id)].version_sent)
+            revoked.append(RowRef(collection, str(row_id)))
+    return revoked
+
+
+def _incremental_revocations(session: Session, device: Device, scope: Scope, base: int, target: int,
+                             ledger: ScopeLedger) -> list[RowRef]:
+    """Held rows that changed since ``base`` and left the scope by that change (O(changes)), plus the
+    small re-checked collections compared in full."""
+    parts = []
+    for collection in COLLECTIONS:
+        if collection in RECHECKED:
+            continue
+        t = MODELS[collection].__table__
+        parts.append(
+            sa.select(sa.literal(collection).label("collection"), t.c.id)
+            .join(DS, sa.and_(DS.c.device_pk == device.id, DS.c.collection == collection, DS.c.row_id == t.c.id,
+                              DS.c.held.is_(True)))
+            .where(t.c.company_id == scope.company_id, t.c.version > base, t.c.version <= target,
+                   sa.not_(sa.func.coalesce(predicate(scope, collection), False)))
+        )
+    gone = [(r[0], r[1]) for r in session.execute(sa.union_all(*parts))]
+    for collection in RECHECKED:
+        held = held_rows(session, device, collection, only_held=True)
+        if held:
+            t = MODELS[collection].__table__
+            in_scope = set(session.execute(sa.select(t.c.id).where(predicate(scope, collection))).scalars())
+            gone += [k for k in held if k[1] not in in_scope]
+    if not gone:
+        return []
+    held = {}
+    for collection in {c for c, _ in gone}:
+        held.update(held_rows(session, device, collection, [i for c, i in gone if c == collection]))
+    for key in gone:
+        ledger.set(key[0], key[1], held[key], False, held[key].version_sent)
+    return [RowRef(c, str(i)) for c, i in sorted(gone, key=lambda k: (COLLECTIONS.index(k[0]), str(k[1])))]
+
+
+def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit: int,
+             ledger: ScopeLedger) -> tuple[list[Row], Cursor, bool]:
+    """Up to ``limit`` rows to send after the cursor's position; the position reached; whether more remain."""
+    out: list[tuple[str, Any]] = []
+    pos = cur
+    has_more = False
+    for index in range(cur.coll, len(COLLECTIONS)):
+        collection = COLLECTIONS[index]
+        table = MODELS[collection].__table__
+        c = table.c
+        conds = [predicate(scope, collection), c.version <= cur.target]
+        if cur.mode == INCREMENTAL and collection not in RECHECKED:
+            conds.append(c.version > cur.base)
+        after_v, after_id = (pos.version, pos.row_id) if index == pos.coll else (0, "")
+        while True:
+            stmt = sa.select(*wire_columns(collection)).where(*conds)
+            if after_id:
+                rid = uuid.UUID(after_id)
+                stmt = stmt.where(sa.or_(c.version > after_v, sa.and_(c.version == after_v, c.id > rid)))
+            want = limit + 1 - len(out)
+            batch = session.execute(stmt.order_by(c.version, c.id).limit(max(want, 64))).all()
+            if not batch:
+                break
+            held = held_rows(session, device, collection, [r.id for r in batch])
+            for r in batch:
+                old = held.get((collection, r.id))
+                if old is not None and old.held and old.version_sent >= r.version:
+                    pass  # the device has this version already (sent earlier in this pull, or pushed by it)
+                elif r.deleted and (old is None or not old.held):
+                    pass  # a tombstone of a row the device never had
+                else:
+                    if len(out) == limit:
+                        has_more = True
+                        break
+                    out.append((collection, r))
+                    ledger.set(collection, r.id, old, not r.deleted, r.version)
+                after_v, after_id = r.version, str(r.id)
+                pos = replace(pos, coll=index, version=after_v, row_id=after_id)
+            if has_more or len(batch) < max(want, 64):
+                break
+        if has_more:
+            break
+    rows: list[Row] = []
+    for collection in COLLECTIONS:
+        mine = [r for c, r in out if c == collection]
+        if mine:
+            for r, data in zip(mine, dump_rows(collection, mine), strict=True):
+                rows.append(Row(collection, str(r.id), r.version, r.deleted, data))
+    return rows, pos, has_more
+
+
+def pull_page(session: Session, device: Device, scope: Scope, cursor: str | None, limit: int) -> PullPage:
+    """Serve one page to ``device`` (whose row the caller has locked) and record what it now holds."""
+    cur = Cursor.decode(cursor) if cursor else None
+    tag = tech_tag(scope.technician_id)
+    if cur is not None and cur.seq == device.pull_seq - 1:
+        _undo_page(session, device, device.pull_seq)  # the device never applied the last page
+    elif cur is not None and cur.seq != device.pull_seq:
+        cur = None  # a cursor from another life of this device: resend its whole scope
+    seq = device.pull_seq + 1
+    device.pull_seq = seq
+    ledger = ScopeLedger(device, seq)
+    revoked: list[RowRef] = []
+    if cur is None or cur.mode == DONE:
+        target = current_version(session, scope.company_id)  # G4: read the committed counter first
+        fresh = cur is None
+        if fresh:
+            # Whatever it held before, the device starts over; the rows stay as "was held" (G8).
+            session.execute(sa.update(DeviceScope).where(DS.c.device_pk == device.id, DS.c.held.is_(True))
+                            .values(prev_held=True, prev_version=DS.c.version_sent, held=False, version_sent=0,
+                                    seq=seq))
+        base = 0 if fresh else cur.base
+        moved = fresh or cur.day != scope.first_day.toordinal() or cur.tech != tag
+        if not moved:
+            moved = _membership_moved(session, device, scope, base, target)
+        if moved:
+            revoked = [] if fresh else _full_revocations(session, device, scope, ledger)
+            mode = FULL
+        else:
+            revoked = _incremental_revocations(session, device, scope, base, target, ledger)
+            mode = INCREMENTAL
+        cur = Cursor(base=base, seq=seq, day=scope.first_day.toordinal(), tech=tag, mode=mode, target=target)
+    rows, pos, has_more = _collect(session, device, scope, cur, limit, ledger)
+    ledger.flush(session)
+    nxt = replace(pos, seq=seq) if has_more else Cursor(base=cur.target, seq=seq, day=cur.day, tech=cur.tech)
+    return PullPage(rows=rows, revoked=revoked, cursor=nxt.encode(), has_more=has_more,
+                    server_time=scope.now.isoformat())

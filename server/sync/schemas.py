@@ -1,0 +1,181 @@
+"""The wire shape of every synced collection's row data, and the sync API's own request shapes.
+
+The field list of each collection is sync-core's registry (``sync.collections``); the type of each
+field comes from the model's column. One marshmallow schema per collection dumps rows for a pull
+(``dump(many=True)`` once per page) and loads a device's values for a push.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from functools import cache
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+from marshmallow import validate
+
+from server.checklists.models import ChecklistAnswer, ChecklistTemplate
+from server.customers.models import Appliance, Customer, CustomerContact, Meter, Premises
+from server.db import UTCDateTime
+from server.jobs.models import Appointment, Job
+from server.notifications.models import OutageNotice
+from server.pagination import PageArgsSchema
+from server.people.models import Technician
+from server.sync.models import ConflictResolution, ConflictStatus
+from server.visits.models import (
+    CleanupConfirmation,
+    FeeCollection,
+    Hazard,
+    MeterReading,
+    Note,
+    PriceItem,
+    Quote,
+    Signature,
+    VisitEvent,
+)
+from sync.collections import ORDER, REGISTRY
+
+MODELS: dict[str, type] = {
+    "job": Job,
+    "appointment": Appointment,
+    "customer": Customer,
+    "customer_contact": CustomerContact,
+    "premises": Premises,
+    "meter": Meter,
+    "appliance": Appliance,
+    "technician": Technician,
+    "checklist_template": ChecklistTemplate,
+    "price_item": PriceItem,
+    "outage_notice": OutageNotice,
+    "checklist_answer": ChecklistAnswer,
+    "hazard": Hazard,
+    "quote": Quote,
+    "signature": Signature,
+    "cleanup_confirmation": CleanupConfirmation,
+    "visit_event": VisitEvent,
+    "fee_collection": FeeCollection,
+    "meter_reading": MeterReading,
+    "note": Note,
+}
+COLLECTIONS: tuple[str, ...] = tuple(name for name in ORDER if name in MODELS)
+
+
+def _field_for(column: sa.Column) -> ma.fields.Field:
+    kw: dict[str, Any] = {"allow_none": bool(column.nullable)}
+    t = column.type
+    if isinstance(t, sa.Enum):
+        return ma.fields.String(validate=validate.OneOf(list(t.enums)), **kw)
+    if isinstance(t, UTCDateTime):
+        return ma.fields.AwareDateTime(default_timezone=dt.UTC, **kw)
+    if isinstance(t, sa.Uuid):
+        return ma.fields.UUID(**kw)
+    if isinstance(t, sa.Boolean):
+        return ma.fields.Boolean(**kw)
+    if isinstance(t, sa.Integer):
+        return ma.fields.Integer(strict=True, **kw)
+    if isinstance(t, sa.Float):
+        return ma.fields.Float(allow_nan=False, **kw)
+    if isinstance(t, sa.Date) and not isinstance(t, sa.DateTime):
+        return ma.fields.Date(**kw)
+    if isinstance(t, sa.Time):
+        return ma.fields.Time(**kw)
+    if isinstance(t, sa.JSON):
+        return ma.fields.Raw(**kw)
+    if isinstance(t, sa.String):
+        length = getattr(t, "length", None)
+        return ma.fields.String(validate=validate.Length(max=length) if length else None, **kw)
+    raise TypeError(f"no wire type for column {column}")
+
+
+@cache
+def data_schema_class(collection: str) -> type[ma.Schema]:
+    """The schema of one collection's row data: the registry's fields, typed by the model's columns."""
+    model = MODELS[collection]
+    columns = model.__table__.columns
+    attrs = {name: _field_for(columns[name]) for name in REGISTRY[collection].fields}
+    attrs["__doc__"] = f"The synced fields of a {collection} row."
+    name = "".join(part.title() for part in collection.split("_")) + "RowDataSchema"
+    return type(name, (ma.Schema,), attrs)
+
+
+@cache
+def data_schema(collection: str) -> ma.Schema:
+    """A shared instance of the collection's data schema (schemas are stateless in marshmallow 4)."""
+    return data_schema_class(collection)()
+
+
+def wire_columns(collection: str) -> list[sa.Column]:
+    """The columns a pull selects for a collection: id, version, deleted and the synced fields."""
+    table = MODELS[collection].__table__
+    return [table.c.id, table.c.version, table.c.deleted] + [table.c[n] for n in REGISTRY[collection].fields]
+
+
+def dump_rows(collection: str, rows: list[Any]) -> list[dict[str, Any]]:
+    """The wire data of many rows of one collection (selected with ``wire_columns``) in one call."""
+    return data_schema(collection).dump(rows, many=True)
+
+
+def load_values(collection: str, values: dict[str, Any]) -> dict[str, Any]:
+    """A device's wire values as Python values for the model; raises ma.ValidationError naming fields."""
+    return data_schema(collection).load(values, partial=True)
+
+
+class PullArgsSchema(ma.Schema):
+    """The body of POST /sync/pull."""
+
+    protocol_version = ma.fields.Integer(required=True)
+    cursor = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=400))
+    limit = ma.fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
+
+
+class ConflictSchema(ma.Schema):
+    """A conflict as a dispatcher sees it."""
+
+    id = ma.fields.UUID(dump_only=True)
+    collection = ma.fields.String()
+    row_id = ma.fields.String()
+    field = ma.fields.String()
+    server_value = ma.fields.Raw(allow_none=True)
+    device_value = ma.fields.Raw(allow_none=True)
+    rule = ma.fields.String()
+    message = ma.fields.String()
+    assignee_role = ma.fields.String()
+    job_id = ma.fields.UUID(allow_none=True)
+    device_id = ma.fields.String(allow_none=True)
+    technician_id = ma.fields.UUID(allow_none=True)
+    mutation_id = ma.fields.String(allow_none=True)
+    status = ma.fields.Enum(ConflictStatus, by_value=True)
+    resolution = ma.fields.Enum(ConflictResolution, by_value=True, allow_none=True)
+    resolved_value = ma.fields.Raw(allow_none=True)
+    resolution_note = ma.fields.String()
+    resolved_by_id = ma.fields.UUID(allow_none=True)
+    resolved_at = ma.fields.AwareDateTime(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+
+
+class ConflictQuerySchema(PageArgsSchema):
+    """Filters of GET /conflicts."""
+
+    status = ma.fields.Enum(ConflictStatus, by_value=True, load_default=None)
+    collection = ma.fields.String(load_default=None, validate=validate.OneOf(list(MODELS)))
+    job_id = ma.fields.UUID(load_default=None)
+    technician_id = ma.fields.UUID(load_default=None)
+    assignee_role = ma.fields.String(load_default=None, validate=validate.OneOf(["dispatcher", "technician"]))
+
+
+class ResolveConflictSchema(ma.Schema):
+    """POST /conflicts/<id>/resolve: keep the server's value, take the device's, or set another."""
+
+    resolution = ma.fields.Enum(ConflictResolution, by_value=True, required=True)
+    value = ma.fields.Raw(allow_none=True)  # for ``custom``: the value to set, in wire form
+    note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+def as_uuid(value: str) -> uuid.UUID | None:
+    """The UUID a string names, or None when it is not one."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
