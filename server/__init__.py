@@ -20,6 +20,7 @@ BLUEPRINTS = [
     "server.jobs.call_routes",
     "server.jobs.complaint_routes",
     "server.jobs.calendar_routes",
+    "server.checklists.routes",
     "server.visits.routes",
     "server.notifications.routes",
     "server.followups.routes",
