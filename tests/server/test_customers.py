@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 from server.customers.models import Customer, Meter
 from server.db import utcnow
 from server.extensions import db
+from server.jobs.models import JobType
+from server.visits.models import Hazard, HazardSeverity, HazardStatus, Signature, SignaturePurpose
 from sync.domain.jobs import JobStatus
-from tests.factories import make_job
+from tests.factories import make_household, make_job
 
 # The fixtures' companies keep Asia/Shanghai time: "today" is their local date.
 TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
@@ -290,3 +292,198 @@ def test_unknown_and_other_company_ids_are_404_everywhere(client, household_role
     again = client.get(f"/api/v1/customers/{theirs['id']}", headers=r.other_admin).get_json()["customer"]
     assert again["name"] == FULL_HOUSEHOLD["name"] and len(again["contacts"]) == 1
     assert client.get("/api/v1/customers/not-a-uuid", headers=r.dispatcher).status_code == 404
+
+
+def _household(r) -> Customer:
+    return make_household(r.company, name="周先生")
+
+
+def test_history_jobs_hazards_signatures_and_inspections(client, household_roles):
+    r = household_roles
+    customer = _household(r)
+    now = utcnow()
+    old = make_job(r.company, customer, technician=r.technician_row, job_type=JobType.SAFETY_INSPECTION,
+                   window_start=now - dt.timedelta(days=40), status=JobStatus.CLOSED)
+    old.completed_at = now - dt.timedelta(days=40)
+    failed = make_job(r.company, customer, technician=r.technician_row, job_type=JobType.REPAIR,
+                      window_start=now - dt.timedelta(days=10), status=JobStatus.COULD_NOT_COMPLETE)
+    failed.could_not_complete_reason = "no_access"
+    cancelled = make_job(r.company, customer, job_type=JobType.METER_WORK, status=JobStatus.CANCELLED)
+    cancelled.cancelled_reason = "客户取消"
+    upcoming = make_job(r.company, customer, technician=r.technician_row, window_start=now + dt.timedelta(days=1))
+    premises_id = customer.premises[0].id
+    common = {"company_id": r.company.id, "customer_id": customer.id, "premises_id": premises_id, "job_id": old.id}
+    db.session.add_all([
+        Hazard(**common, severity=HazardSeverity.MAJOR, description="软管老化", found_at=now - dt.timedelta(days=40),
+               rectify_by=now - dt.timedelta(days=33)),
+        Hazard(**common, severity=HazardSeverity.MINOR, description="通风不足", found_at=now - dt.timedelta(days=40),
+               rectify_by=now + dt.timedelta(days=5), status=HazardStatus.RECTIFICATION_SCHEDULED),
+        Hazard(**common, severity=HazardSeverity.CRITICAL, description="已修复", found_at=now - dt.timedelta(days=40),
+               rectify_by=now - dt.timedelta(days=39), status=HazardStatus.FIXED),
+        Signature(company_id=r.company.id, job_id=old.id, purpose=SignaturePurpose.CLEANUP, content_hash="a" * 64,
+                  signer_name="周先生", signed_at=now - dt.timedelta(days=40)),
+    ])
+    other = make_household(r.company, name="别人")
+    make_job(r.company, other, window_start=now)
+    db.session.commit()
+
+    file = client.get(f"/api/v1/customers/{customer.id}", headers=r.dispatcher).get_json()
+    history = file["history"]
+    assert history["jobs_total"] == 4
+    # Most recent first: tomorrow's visit, then the repair 10 days ago, the inspection 40 days ago;
+    # the unscheduled cancelled job counts from its creation (just now), so it comes second.
+    assert [j["id"] for j in history["jobs"]] == [str(upcoming.id), str(cancelled.id), str(failed.id), str(old.id)]
+    jobs = {j["id"]: j for j in history["jobs"]}
+    assert jobs[str(old.id)]["outcome"] == "completed"
+    assert jobs[str(old.id)]["technician"] == {"id": str(r.technician_row.id), "name": "王师傅",
+                                               "staff_no": r.technician_row.staff_no}
+    assert jobs[str(failed.id)]["outcome"] == "could_not_complete"
+    assert jobs[str(failed.id)]["outcome_note"] == "no_access"
+    assert jobs[str(cancelled.id)]["outcome"] == "cancelled" and jobs[str(cancelled.id)]["technician"] is None
+    assert jobs[str(upcoming.id)]["outcome"] == "open" and jobs[str(upcoming.id)]["window_start"]
+    hazards = history["open_hazards"]
+    assert [h["description"] for h in hazards] == ["软管老化", "通风不足"]  # the fixed one is not open
+    assert [h["overdue"] for h in hazards] == [True, False]
+    assert hazards[1]["status"] == "rectification_scheduled"
+    assert [s["signer_name"] for s in history["signatures"]] == ["周先生"]
+    inspections = history["inspections"]
+    assert [i["job_id"] for i in inspections["records"]] == [str(old.id)]
+    assert inspections["records"][0]["hazards_found"] == 3
+    completed_local = (now - dt.timedelta(days=40)).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    expected_due = completed_local.replace(year=completed_local.year + 1) if not (
+        completed_local.month == 2 and completed_local.day == 29) else dt.date(completed_local.year + 1, 2, 28)
+    assert inspections["next_due_on"] == str(expected_due) and inspections["interval_months"] == 12
+    # The paginated job list has every job.
+    page = client.get(f"/api/v1/customers/{customer.id}/jobs?per_page=3", headers=r.customer_service).get_json()
+    assert page["total"] == 4 and len(page["items"]) == 3
+    assert page["items"][0]["id"] == str(upcoming.id)
+
+
+def test_special_care_register(client, household_roles, post_household):
+    r = household_roles
+    post_household(r.dispatcher, account_no="C1", special_care=True, special_care_reason="独居老人",
+                   contacts=[{"name": "女儿", "phone": "13700000000", "relation": "女儿"}])
+    post_household(r.dispatcher, account_no="C2", special_care=True, special_care_reason="轮椅", premises=[
+        {"address": "静安区1号", "district": "静安区", "lat": 31.22, "lon": 121.44}])
+    post_household(r.dispatcher, account_no="C3")
+    post_household(r.other_admin, account_no="C4", special_care=True, special_care_reason="病人")
+    resp = client.get("/api/v1/customers/special-care", headers=r.customer_service)
+    assert resp.status_code == 200
+    items = resp.get_json()["items"]
+    assert [c["account_no"] for c in items] == ["C1", "C2"]
+    assert items[0]["special_care_reason"] == "独居老人" and items[0]["contacts"][0]["phone"] == "13700000000"
+    assert items[1]["premises"][0]["district"] == "静安区"
+    static = client.get("/api/v1/customers/special-care?district=静安区", headers=r.dispatcher).get_json()
+    assert [c["account_no"] for c in static["items"]] == ["C2"]
+    # Taking a customer off the register clears the reason; putting one on needs a reason.
+    c2 = items[1]["id"]
+    resp = client.patch(f"/api/v1/customers/{c2}", json={"special_care": False}, headers=r.dispatcher)
+    assert resp.status_code == 200 and resp.get_json()["special_care_reason"] == ""
+    resp = client.patch(f"/api/v1/customers/{c2}", json={"special_care": True}, headers=r.dispatcher)
+    assert resp.status_code == 422 and "special_care_reason" in resp.get_json()["errors"]["json"]
+    names = [c["account_no"] for c in client.get("/api/v1/customers/special-care", headers=r.admin).get_json()["items"]]
+    assert names == ["C1"]
+
+
+def test_meters_due_for_calibration(client, household_roles, post_household):
+    r = household_roles
+
+    def premises_with(*meters):
+        return [{"address": "x路1号", "district": "虹口区", "lat": 31.26, "lon": 121.5,
+                 "meters": [{"serial": s, "calibration_due_on": _day(d)} for s, d in meters]}]
+
+    post_household(r.dispatcher, account_no="M1", premises=premises_with(("LATE-10", -10), ("SOON-5", 5)))
+    post_household(r.dispatcher, account_no="M2", premises=premises_with(("AT-30", 30), ("LATER-31", 31),
+                                                                          ("FAR-200", 200)))
+    gone = post_household(r.dispatcher, account_no="M3", premises=premises_with(("GONE", -100))).get_json()
+    post_household(r.other_admin, account_no="M9", premises=premises_with(("THEIRS", -5)))
+    gone_id = gone["premises"][0]["meters"][0]["id"]
+    assert client.patch(f"/api/v1/meters/{gone_id}", json={"status": "removed"}, headers=r.dispatcher).status_code == 200
+
+    def serials(query: str = "") -> list[str]:
+        resp = client.get(f"/api/v1/meters/due-for-calibration?{query}", headers=r.customer_service)
+        assert resp.status_code == 200, resp.get_json()
+        return [m["serial"] for m in resp.get_json()["items"]]
+
+    assert serials() == ["LATE-10", "SOON-5", "AT-30"]
+    assert serials("within_days=0") == ["LATE-10"]
+    assert serials("within_days=60") == ["LATE-10", "SOON-5", "AT-30", "LATER-31"]
+    assert serials("district=黄浦区") == []
+    item = client.get("/api/v1/meters/due-for-calibration", headers=r.dispatcher).get_json()["items"][0]
+    assert item["calibration_status"] == "overdue" and item["days_to_calibration"] == -10
+    assert item["customer"]["account_no"] == "M1" and item["premises"]["district"] == "虹口区"
+    for bad in ("within_days=-1", "within_days=1000", "within_days=soon"):
+        resp = client.get(f"/api/v1/meters/due-for-calibration?{bad}", headers=r.dispatcher)
+        assert resp.status_code == 422 and "within_days" in resp.get_json()["errors"]["query"], bad
+    # Verification done: a new due date takes the meter off the list.
+    late = client.get("/api/v1/meters/due-for-calibration", headers=r.dispatcher).get_json()["items"][0]
+    resp = client.patch(f"/api/v1/meters/{late['id']}", json={"calibration_due_on": _day(5 * 365)},
+                        headers=r.dispatcher)
+    assert resp.status_code == 200 and resp.get_json()["calibration_status"] == "ok"
+    assert serials() == ["SOON-5", "AT-30"]
+
+
+def test_nested_parts_create_update_and_remove(client, household_roles, post_household):
+    r = household_roles
+    created = post_household(r.dispatcher).get_json()
+    cid = created["id"]
+    resp = client.post(f"/api/v1/customers/{cid}/premises", json={
+        "address": "新地址", "district": "长宁区", "lat": 31.2, "lon": 121.4,
+        "meters": [{"serial": "N-1", "calibration_due_on": _day(400)}], "appliances": [{"kind": "boiler"}]},
+        headers=r.dispatcher)
+    assert resp.status_code == 201, resp.get_json()
+    premises = resp.get_json()
+    pid = premises["id"]
+    assert premises["meters"][0]["serial"] == "N-1" and premises["appliances"][0]["kind"] == "boiler"
+    resp = client.patch(f"/api/v1/premises/{pid}", json={"access_notes": "门禁 1234#"}, headers=r.dispatcher)
+    assert resp.status_code == 200 and resp.get_json()["access_notes"] == "门禁 1234#"
+    resp = client.patch(f"/api/v1/premises/{pid}", json={"lat": 95}, headers=r.dispatcher)
+    assert resp.status_code == 422 and "lat" in resp.get_json()["errors"]["json"]
+    resp = client.patch(f"/api/v1/premises/{pid}", json={"meters": []}, headers=r.dispatcher)
+    assert resp.status_code == 422 and "meters" in resp.get_json()["errors"]["json"]
+    resp = client.post(f"/api/v1/premises/{pid}/meters", json={"serial": "N-2", "calibration_due_on": "tomorrow"},
+                       headers=r.dispatcher)
+    assert resp.status_code == 422 and "calibration_due_on" in resp.get_json()["errors"]["json"]
+    resp = client.post(f"/api/v1/premises/{pid}/meters", json={"serial": "N-2", "calibration_due_on": _day(3)},
+                       headers=r.dispatcher)
+    assert resp.status_code == 201 and resp.get_json()["calibration_status"] == "due"
+    meter = resp.get_json()
+    resp = client.patch(f"/api/v1/meters/{meter['id']}", json={"status": "faulty", "serial": None},
+                        headers=r.dispatcher)
+    assert resp.status_code == 422 and "serial" in resp.get_json()["errors"]["json"]
+    resp = client.patch(f"/api/v1/meters/{meter['id']}", json={"status": "faulty"}, headers=r.dispatcher)
+    assert resp.status_code == 200 and resp.get_json()["status"] == "faulty"
+    appliance = premises["appliances"][0]
+    resp = client.patch(f"/api/v1/appliances/{appliance['id']}", json={"brand": "威能"}, headers=r.dispatcher)
+    assert resp.status_code == 200 and resp.get_json()["brand"] == "威能"
+    resp = client.post(f"/api/v1/premises/{pid}/appliances", json={"kind": ""}, headers=r.dispatcher)
+    assert resp.status_code == 422
+    resp = client.post(f"/api/v1/customers/{cid}/contacts", json={"name": "邻居", "phone": "13600000000"},
+                       headers=r.dispatcher)
+    assert resp.status_code == 201
+    contact = resp.get_json()
+    resp = client.patch(f"/api/v1/contacts/{contact['id']}", json={"phone": "电话"}, headers=r.dispatcher)
+    assert resp.status_code == 422 and "phone" in resp.get_json()["errors"]["json"]
+    assert client.patch(f"/api/v1/contacts/{contact['id']}", json={"relation": "邻居"},
+                        headers=r.dispatcher).status_code == 200
+    assert client.delete(f"/api/v1/contacts/{contact['id']}", headers=r.dispatcher).status_code == 204
+    assert client.delete(f"/api/v1/appliances/{appliance['id']}", headers=r.dispatcher).status_code == 204
+    # Removed rows leave the file but stay as tombstones (tablets learn of the removal).
+    assert client.delete(f"/api/v1/contacts/{contact['id']}", headers=r.dispatcher).status_code == 404
+    file = client.get(f"/api/v1/customers/{cid}", headers=r.dispatcher).get_json()["customer"]
+    assert file["contacts"] == []
+    new_premises = next(p for p in file["premises"] if p["id"] == pid)
+    assert new_premises["appliances"] == []
+    assert {m["serial"]: m["status"] for m in new_premises["meters"]} == {"N-1": "active", "N-2": "faulty"}
+    from server.customers.models import CustomerContact
+
+    assert db.session.get(CustomerContact, uuid.UUID(contact["id"])).deleted is True
+    # Writes bump the customer's version (the sync change sequence).
+    resp = client.patch(f"/api/v1/customers/{cid}", json={"phone": "13811110000", "category": "commercial"},
+                        headers=r.dispatcher)
+    assert resp.status_code == 200 and resp.get_json()["version"] > created["version"]
+    assert resp.get_json()["category"] == "commercial"
+    for bad, field in (({"category": "x"}, "category"), ({"premises": []}, "premises"),
+                       ({"name": None}, "name"), ({"id": str(uuid.uuid4())}, "id")):
+        resp = client.patch(f"/api/v1/customers/{cid}", json=bad, headers=r.dispatcher)
+        assert resp.status_code == 422 and field in resp.get_json()["errors"]["json"], bad
