@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from server.auth.models import User
 from server.checklists.models import ChecklistTemplate
+from server.checklists.schemas import TemplateCreateSchema
 from server.customers.models import Customer, Meter, Premises
 from server.db import AuditEntry, audit_enabled
 from server.demo import load_demo
@@ -185,6 +186,9 @@ def test_the_days_hold_the_special_work(demo):
 
 def test_checklists_and_price_list_follow_the_rules(demo):
     templates = db.session.scalars(sa.select(ChecklistTemplate)).all()
+    for template in templates:  # the same rules the checklist API applies to a new template
+        body = {k: getattr(template, k) for k in ("code", "name", "name_en", "job_type", "customer_categories", "items")}
+        assert TemplateCreateSchema().validate(body) == {}, template.code
     assert {t.code for t in templates} == {"safety-inspection-residential", "safety-inspection-non-residential"}
     for template in templates:
         keys = {item["key"] for item in template.items}
