@@ -40,6 +40,8 @@ def load_demo(households: int = 300, reset: bool = False) -> list[str]:
     if existing is not None and not reset:
         lines.append(f"demo company {existing.name} ({existing.code}) is already loaded; nothing changed "
                      "(use --reset to delete it and load it afresh)")
+        if not _has_work_today(existing):
+            lines.append("its days have passed: no jobs are planned for today; use --reset for fresh routes")
         return lines + _summary(existing) + _logins()
     token = audit_enabled.set(False)  # the audit log of a bulk load says nothing; leave it out for speed
     try:
@@ -82,6 +84,14 @@ def _load(session, households: int, password_hash: str) -> Company:
     office.make_hotline_calls(demo)
     office.make_outage(demo)
     return company
+
+
+def _has_work_today(company: Company) -> bool:
+    from server.jobs.models import Job
+
+    tz = ZoneInfo(company.timezone)
+    start = dt.datetime.combine(utcnow().astimezone(tz).date(), dt.time(0), tzinfo=tz)
+    return _count(Job, company.id, Job.window_start >= start) > 0
 
 
 def _count(model, company_id, *where) -> int:

@@ -212,3 +212,11 @@ def test_checklists_and_price_list_follow_the_rules(demo):
     prices = {p.code: p for p in db.session.scalars(sa.select(PriceItem))}
     assert {"part", "labour", "fee"} == {p.kind for p in prices.values()}
     assert prices["F-CALLOUT"].unit_price_cents == 3000
+
+
+def test_a_stale_demo_says_to_reset(demo):
+    for job in db.session.scalars(sa.select(Job).where(Job.window_start.is_not(None))):
+        job.window_start -= dt.timedelta(days=3)  # as if the demo had been loaded three days ago
+    db.session.commit()
+    lines = load_demo(households=SMALL)
+    assert "already loaded" in lines[0] and "--reset" in lines[1]
