@@ -1,0 +1,167 @@
+"""The Kivy application: root layout (top bar + screen manager), navigation, language, auto-sync."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import NumericProperty, StringProperty
+
+from mobile import i18n
+from mobile.fonts import register_cjk_font
+from mobile.session import Session
+from mobile.store import DeviceStore
+from mobile.sync_service import SyncService, SyncState
+
+log = logging.getLogger("fieldsync.mobile")
+HERE = Path(__file__).parent
+# (screen name, module under mobile.screens, class)
+SCREENS = (
+    ("login", "login", "LoginScreen"),
+    ("route", "route", "RouteScreen"),
+    ("job", "job", "JobScreen"),
+    ("late", "late", "LateScreen"),
+    ("checklist", "checklist", "ChecklistScreen"),
+    ("hazard", "hazard", "HazardScreen"),
+    ("quote", "quote", "QuoteScreen"),
+    ("signature", "signature", "SignatureScreen"),
+    ("cleanup", "cleanup", "CleanupScreen"),
+    ("finish", "finish", "FinishScreen"),
+    ("sync", "sync", "SyncScreen"),
+)
+AUTO_SYNC_SECONDS = 30
+
+
+def _transport_for(session: Session):  # noqa: ANN202 (a Transport or None)
+    if not (session.server_url and session.token):
+        return None
+    from mobile.transport import HttpTransport
+
+    return HttpTransport(session.server_url, session.token, session.device_id)
+
+
+class FieldSyncApp(App):
+    """The technician's tablet app over one device store."""
+
+    lang = StringProperty(i18n.DEFAULT_LANG)
+    pending = NumericProperty(0)
+    title_text = StringProperty("")
+
+    def __init__(self, store_path: str | Path, server_url: str | None = None, lang: str | None = None,
+                 auto_sync: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.store = DeviceStore(store_path)
+        self.session = Session(self.store)
+        self.default_server = server_url or self.session.server_url or "http://127.0.0.1:5000"
+        self.lang = lang or self.store.get_meta("lang", i18n.DEFAULT_LANG) or i18n.DEFAULT_LANG
+        self.auto_sync = auto_sync
+        self.job_id: str | None = None
+        self.history: list[str] = []
+        self.photo_provider = None  # tests hand in a callable(done) that supplies photo bytes
+        self._transport = None
+        self.sync = SyncService(self.store, self._transport_factory,
+                                dispatch=lambda fn: Clock.schedule_once(lambda _dt: fn()))
+        self.sync.bind(self._on_sync_state)
+
+    # -- wiring --
+    def _transport_factory(self):  # noqa: ANN202
+        key = (self.session.server_url, self.session.token)
+        if self._transport is None or getattr(self._transport, "_key", None) != key:
+            self._transport = _transport_for(self.session)
+            if self._transport is not None:
+                self._transport._key = key
+        return self._transport
+
+    def build(self):  # noqa: ANN201
+        register_cjk_font()
+        import mobile.widgets  # noqa: F401 (registers SignaturePad and RouteRow with the kv Factory)
+
+        self.title = i18n.t(self.lang, "app.title")
+        Builder.load_file(str(HERE / "widgets.kv"))
+        for _name, module, _cls in SCREENS:
+            Builder.load_file(str(HERE / "screens" / f"{module}.kv"))
+        root = Builder.load_file(str(HERE / "app.kv"))
+        manager = root.ids.manager
+        for name, module, cls in SCREENS:
+            screen_cls = getattr(importlib.import_module(f"mobile.screens.{module}"), cls)
+            manager.add_widget(screen_cls(name=name))
+        manager.current = "route" if self.session.signed_in or self.store.count_rows("job") else "login"
+        self.refresh_pending()
+        if self.auto_sync:
+            Clock.schedule_interval(lambda _dt: self.sync.auto_tick(), AUTO_SYNC_SECONDS)
+        Window.clearcolor = (0.97, 0.97, 0.96, 1)
+        return root
+
+    # -- words --
+    def t(self, key: str, _lang: str | None = None, **values: object) -> str:
+        """The text of ``key`` in the current language (kv passes ``app.lang`` to re-render on change)."""
+        return i18n.t(_lang or self.lang, key, **values)
+
+    def toggle_lang(self) -> None:
+        """Switch between Chinese and English; the choice is remembered."""
+        self.lang = "en" if self.lang == "zh-CN" else "zh-CN"
+        self.store.set_meta(lang=self.lang)
+        self.title = i18n.t(self.lang, "app.title")
+        self.current_screen.refresh()
+
+    # -- navigation --
+    @property
+    def manager(self):  # noqa: ANN201
+        return self.root.ids.manager
+
+    @property
+    def current_screen(self):  # noqa: ANN201
+        return self.manager.current_screen
+
+    def go(self, name: str, **kwargs: Any) -> None:
+        """Open a screen (remembering where we came from); kwargs are set on the screen first."""
+        screen = self.manager.get_screen(name)
+        for key, value in kwargs.items():
+            setattr(screen, key, value)
+        if self.manager.current != name:
+            self.history.append(self.manager.current)
+        self.manager.transition.direction = "left"
+        self.manager.current = name
+        if self.manager.current_screen is screen:
+            screen.refresh()
+
+    def back(self) -> None:
+        """Back to the previous screen (the route when there is none)."""
+        target = self.history.pop() if self.history else "route"
+        self.manager.transition.direction = "right"
+        self.manager.current = target
+
+    def open_job(self, job_id: str) -> None:
+        """Open a visit from the route."""
+        self.job_id = job_id
+        self.go("job")
+
+    # -- sync --
+    def refresh_pending(self) -> None:
+        """Update the pending-change count the top bar shows."""
+        self.pending = self.store.pending_count()
+
+    def sync_now(self) -> None:
+        """The sync button."""
+        if not self.session.signed_in:
+            self.go("login")
+            return
+        self.sync.start()
+
+    def _on_sync_state(self, state: SyncState) -> None:
+        self.refresh_pending()
+        screen = self.current_screen if self.root else None
+        if screen is not None and (not state.running or screen.name == "sync"):
+            screen.refresh()
+        if state.outcome in ("signed_out", "wiped") and not state.running:
+            log.warning("sync: %s", state.outcome)
+
+    def on_stop(self) -> None:
+        self.sync.wait(5)
+        self.store.close()
