@@ -1,0 +1,190 @@
+"""POST /api/v1/sync/push: exactly-once (G2), order (G5), scope (G7), late changes kept (G8), every rule
+checked again on the server (G10), and a rejected mutation never sinks the batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+
+from server.extensions import db
+from server.jobs.models import Job
+from server.sync.models import AppliedMutation, Device, SyncConflict
+from server.visits.models import Note, VisitEvent
+from sync.domain.jobs import JobStatus
+from tests.factories import in_hours, make_household, make_job, make_technician
+from tests.fixtures.sync import mutation
+from tests.fixtures.visits import make_cleanup, make_quote
+
+
+def _job(tablet, **kwargs) -> Job:
+    customer = make_household(tablet.company)
+    return make_job(tablet.company, customer, technician=tablet.technician, window_start=in_hours(1), **kwargs)
+
+
+def _note(job: Job, text: str = "到了", **extra) -> dict:
+    return mutation("note", uuid.uuid4(), "create", job_id=str(job.id), text=text, author_name="李师傅",
+                    written_at=dt.datetime.now(dt.UTC).isoformat(), **extra)
+
+
+def test_created_rows_are_stored_once_however_often_the_batch_is_sent(tablet):
+    job = _job(tablet)
+    batch = [_note(job, "一"), _note(job, "二")]
+    first = tablet.push(batch)
+    assert first.status_code == 200, first.get_json()
+    results = first.get_json()["results"]
+    assert [r["status"] for r in results] == ["applied", "applied"]
+    assert all(r["version"] and r["row"]["data"]["source"] == "device" for r in results)
+    again = tablet.push(batch).get_json()["results"]
+    assert [(r["status"], r["version"]) for r in again] == [(r["status"], r["version"]) for r in results]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AppliedMutation)) == 2
+    # The same id with another content is refused, not applied.
+    reused = dict(batch[0], fields={**batch[0]["fields"], "text": "改了"})
+    r = tablet.push([reused]).get_json()["results"][0]
+    assert r["status"] == "rejected" and r["reason"] == "mutation_id_reused"
+    assert db.session.scalar(sa.select(Note.text).where(Note.id == uuid.UUID(batch[0]["row_id"]))) == "一"
+
+
+def test_a_bad_mutation_is_answered_alone_and_the_rest_applies_in_order(tablet):
+    job = _job(tablet)
+    note_id = uuid.uuid4()
+    batch = [
+        mutation("note", note_id, "create", job_id=str(job.id), text="先", author_name="李",
+                 written_at=dt.datetime.now(dt.UTC).isoformat()),
+        mutation("visit_event", uuid.uuid4(), "create", job_id=str(job.id), kind="arrived", at="not a time"),
+        mutation("job", job.id, base_version=None, status="en_route"),  # an update without base_version
+    ]
+    resp = tablet.push(batch)
+    assert resp.status_code == 422  # the whole request is malformed: nothing written
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+    batch[2] = dict(batch[2], base_version=job.version)
+    results = tablet.push(batch).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected", "applied"], results
+    assert results[1]["reason"] == "invalid_value" and "at" in results[1]["message"]
+    assert db.session.scalar(sa.select(Note.text).where(Note.id == note_id)) == "先"
+    assert db.session.get(Job, job.id).status == JobStatus.EN_ROUTE
+
+
+def test_forged_ids_and_office_fields_are_rejected_each_with_its_reason(tablet, make_company):
+    job = _job(tablet)
+    other_tech = make_technician(tablet.company, name="周师傅")
+    theirs = make_job(tablet.company, make_household(tablet.company), technician=other_tech, window_start=in_hours(1))
+    other_company = make_company("sync-other")
+    foreign = make_job(other_company, make_household(other_company), window_start=in_hours(1))
+    v = db.session.get(Job, job.id).version
+    results = tablet.push([
+        mutation("job", theirs.id, base_version=theirs.version, status="en_route"),
+        _note(theirs),
+        _note(foreign),
+        mutation("job", job.id, base_version=v, technician_id=str(other_tech.id)),
+        mutation("job", job.id, base_version=v, window_start=in_hours(5).isoformat()),
+        mutation("job", job.id, base_version=v, status="closed"),
+        mutation("visit_event", uuid.uuid4(), "create", job_id=str(job.id), kind="arrived",
+                 at=dt.datetime.now(dt.UTC).isoformat(), technician_id=str(other_tech.id)),
+        mutation("job", job.id, base_version=v, status="en_route"),
+    ]).get_json()["results"]
+    reasons = [r["reason"] for r in results]
+    assert reasons[:7] == ["out_of_scope", "out_of_scope", "out_of_scope", "field_not_writable",
+                           "field_not_writable", "illegal_transition", "invalid_value"]
+    assert results[7]["status"] == "applied"
+    assert db.session.get(Job, theirs.id).status == JobStatus.DISPATCHED
+    assert db.session.get(Job, job.id).technician_id == tablet.technician.id
+
+
+def _walk(tablet, job: Job, *statuses: str) -> list[dict]:
+    out = []
+    for status in statuses:
+        v = db.session.get(Job, job.id).version
+        db.session.expire_all()
+        r = tablet.push([mutation("job", job.id, base_version=v, status=status)]).get_json()["results"][0]
+        out.append(r)
+    return out
+
+
+def test_approval_before_chargeable_work_and_cleanup_before_completion(tablet):
+    job = _job(tablet, chargeable=True)
+    on_site, start = _walk(tablet, job, "on_site", "in_progress")
+    assert on_site["status"] == "applied"
+    assert start["status"] == "rejected" and start["reason"] == "approval_required"
+    make_quote(db.session.get(Job, job.id))
+    start, done = _walk(tablet, job, "in_progress", "completed")
+    assert start["status"] == "applied"
+    assert done["status"] == "rejected" and done["reason"] == "cleanup_required"
+    make_cleanup(db.session.get(Job, job.id))
+    (done,) = _walk(tablet, job, "completed")
+    assert done["status"] == "applied"
+    assert db.session.get(Job, job.id).status == JobStatus.COMPLETED
+
+
+def test_a_stale_plan_edit_loses_to_dispatch_and_the_conflict_is_kept(tablet, dispatcher):
+    job = _job(tablet)
+    base = db.session.get(Job, job.id)
+    base_version, base_order = base.version, base.route_order
+    base.route_order = 7  # the dispatcher reorders meanwhile
+    db.session.commit()
+    r = tablet.push([mutation("job", job.id, base_version=base_version, route_order=2)]).get_json()["results"][0]
+    assert r["status"] == "conflict" and r["reason"] == "plan_dispatch_wins"
+    assert r["row"]["data"]["route_order"] == 7 and base_order != 7
+    conflict = db.session.execute(sa.select(SyncConflict)).scalar_one()
+    assert (conflict.field, conflict.server_value, conflict.device_value) == ("route_order", 7, 2)
+    assert conflict.device_id == tablet.device_id and conflict.job_id == job.id
+
+
+def test_a_late_change_to_a_job_reassigned_away_is_kept_as_a_conflict(tablet):
+    job = _job(tablet)
+    tablet.pull_all()
+    other = make_technician(tablet.company, name="周师傅")
+    db.session.get(Job, job.id).technician_id = other.id
+    db.session.commit()
+    r = tablet.push([_note(job, "客户不在家")]).get_json()["results"][0]
+    assert r["status"] == "conflict" and r["reason"] == "reassigned_late_change"
+    assert db.session.scalar(sa.select(Note.text)) == "客户不在家"
+    conflict = db.session.execute(sa.select(SyncConflict)).scalar_one()
+    assert conflict.rule == "reassigned_late_change" and conflict.assignee_role == "dispatcher"
+
+
+def test_clock_offset_is_measured_and_corrects_visit_times(tablet):
+    job = _job(tablet)
+    slow = dt.timedelta(minutes=7)  # the tablet's clock is 7 minutes behind
+    device_now = dt.datetime.now(dt.UTC) - slow
+    arrived = device_now - dt.timedelta(minutes=1)
+    r = tablet.push([mutation("visit_event", uuid.uuid4(), "create", job_id=str(job.id), kind="arrived",
+                              at=arrived.isoformat())], device_time=device_now).get_json()["results"][0]
+    assert r["status"] == "applied"
+    event = db.session.execute(sa.select(VisitEvent)).scalar_one()
+    assert abs(event.clock_offset_s - slow.total_seconds()) < 5
+    assert abs((event.corrected_at - (arrived + slow)).total_seconds()) < 5
+    assert event.received_at is not None
+    device = db.session.execute(sa.select(Device)).scalar_one()
+    assert abs(device.clock_offset_s - slow.total_seconds()) < 5
+
+
+def test_an_old_protocol_gets_426_and_a_revoked_tablet_401_with_wipe(tablet, make_user, login, client):
+    job = _job(tablet)
+    resp = tablet.client.post("/api/v1/sync/push", headers=tablet.headers, json={
+        "protocol_version": 99, "device_id": tablet.device_id, "device_time": dt.datetime.now(dt.UTC).isoformat(),
+        "mutations": [_note(job)]})
+    assert resp.status_code == 426
+    body = resp.get_json()
+    assert body["reason"] == "protocol_unsupported" and body["details"]["supported_versions"] == [1]
+    pulled = tablet.pull(protocol_version=2)
+    assert pulled.status_code == 426 and pulled.get_json()["reason"] == "protocol_unsupported"
+    header = tablet.client.post("/api/v1/sync/pull", json={"protocol_version": 1},
+                                headers={**tablet.headers, "X-Fieldsync-Protocol": "3"})
+    assert header.status_code == 426
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+    make_user(tablet.company, "dispatcher", "disp-sync")
+    resp = client.post("/api/v1/auth/revoke-device", json={"device_id": tablet.device_id},
+                       headers=login("disp-sync"))
+    assert resp.status_code == 200 and resp.get_json()["revoked"] == 1
+    resp = tablet.push([_note(job)])
+    assert resp.status_code == 401
+    assert resp.get_json()["reason"] == "device_revoked" and resp.get_json()["details"]["wipe"] is True
+
+
+def test_a_token_without_a_device_cannot_sync(tablet, login):
+    headers = login(tablet.user.username)
+    resp = tablet.client.post("/api/v1/sync/pull", json={"protocol_version": 1}, headers=headers)
+    assert resp.status_code == 403 and resp.get_json()["reason"] == "device_token_required"
