@@ -259,20 +259,24 @@ def _update(current: Row, mutation: Mutation, spec: CollectionSpec, actor: Princ
 
 
 def merge_notes(base: Any, server: Any, device: Any, actor: Principal, device_time: str) -> tuple[str, bool]:
-    """Merge free text from both sides: (text, whether both sides' edits had to be kept side by side).
+    """Merge free text from both sides: (text, whether both texts had to be kept side by side).
 
-    When neither side changed it concurrently, the device's text stands. When both only appended to
-    the common base, both additions are kept in order. Otherwise the server's text is kept and the
-    device's text follows it, attributed.
+    When nobody else changed it since the device's base, the device's text stands. When the device
+    only appended to its base, its addition is appended to the server's text (whatever the office
+    did to it). Otherwise the server's text is kept and the device's whole text follows, attributed.
     """
     server_text, device_text = str(server or ""), str(device or "")
     if base is not _UNKNOWN and (base or "") == server_text:
         return device_text, False
     base_text = "" if base is _UNKNOWN else str(base or "")
-    if base is not _UNKNOWN and device_text.startswith(base_text) and server_text.startswith(base_text):
-        return server_text + device_text[len(base_text):], False
+    if base is not _UNKNOWN and device_text.startswith(base_text):
+        addition = device_text[len(base_text):]
+        if server_text and addition and not server_text[-1].isspace() and not addition[0].isspace():
+            addition = "\n" + addition  # two sides' additions to one note: never glue their words together
+        return server_text + addition, False
     who = actor.name or f"technician {actor.technician_id}"
-    return f"{server_text}\n\n[{who}, {device_time}] {device_text}".lstrip("\n"), True
+    attributed = f"[{who}, {device_time}] {device_text}"
+    return (f"{server_text}\n\n{attributed}" if server_text else attributed), True
 
 
 def _merge_status(

@@ -216,16 +216,35 @@ class ServerCore:
         return (rule, key), job
 
     def _reassigned(self, principal: Principal, scope: Scope, mutations: list[Mutation], batch: _Batch) -> set[str]:
-        """Jobs this batch touches that left the technician's scope but were once theirs (G8)."""
-        outside: set[str] = set()
+        """Out-of-scope rows this batch touches whose job was once the technician's (G8), as
+        "collection:id" of the mutation targets: late changes to them are kept, not rejected."""
+        candidates: dict[str, set[str]] = {}
+        by_key: dict[str, set[str]] = defaultdict(set)  # customer/premises ids to find their jobs by
+        keyed: dict[str, tuple[str, str]] = {}  # target -> (job field, customer/premises id)
         for m in mutations:
             spec = REGISTRY.get(m.collection)
             if spec is None:
                 continue
             (rule, key), job = self._scope_job(spec, m, batch)
-            if not scope.admits(rule, key) and job is not None and str(job) not in scope.ids(Keyset.JOB):
-                outside.add(str(job))
-        return self.store.previously_assigned(principal.technician_id, outside) if outside else set()
+            if scope.admits(rule, key):
+                continue
+            target = f"{m.collection}:{m.row_id}"
+            if job is not None:
+                candidates[target] = {str(job)}
+            elif rule.keyset in (Keyset.CUSTOMER, Keyset.PREMISES) and key is not None:
+                by_key[f"{rule.keyset}_id"].add(str(key))
+                keyed[target] = (f"{rule.keyset}_id", str(key))
+                candidates[target] = set()
+        for field_name, keys in by_key.items():
+            for j in self.store.rows_where("job", field_name, keys):
+                for target, (f, k) in keyed.items():
+                    if f == field_name and str(j.data.get(field_name)) == k:
+                        candidates[target].add(j.id)
+        wanted = set().union(*candidates.values()) if candidates else set()
+        if not wanted:
+            return set()
+        once_mine = self.store.previously_assigned(principal.technician_id, wanted)
+        return {t for t, jobs in candidates.items() if jobs & once_mine}
 
     def _decide(
         self, principal: Principal, scope: Scope, batch: _Batch, reassigned: set[str], m: Mutation,
@@ -237,17 +256,17 @@ class ServerCore:
         (rule, key), job = self._scope_job(spec, m, batch)
         late = False
         if not scope.admits(rule, key):
-            if job is None or str(job) not in reassigned:
+            if f"{m.collection}:{m.row_id}" not in reassigned:
                 return reject(R.OUT_OF_SCOPE, collection=m.collection, row_id=m.row_id)
             late = True  # G8: kept, and the dispatcher is told
         decision = decide(batch.row(m.collection, m.row_id), m, spec, principal, batch)
         if m.collection == "visit_event" and decision.create:
             decision = replace(decision, writes={**decision.writes, **_clock_fields(m.fields, device_now, now)})
         if late and decision.status is not ResultStatus.REJECTED:
-            job_row = batch.row("job", str(job))
+            job_row = batch.row("job", str(job)) if job is not None else None
             holder = job_row.data.get("technician_id") if job_row else None
             record = conflict_record(m, "technician_id", holder, principal.technician_id, R.REASSIGNED_LATE_CHANGE,
-                                     DISPATCHER, job_id=job)
+                                     DISPATCHER, job_id=job if job is not None else f"of {m.collection} {m.row_id}")
             decision = replace(decision, status=ResultStatus.CONFLICT, conflicts=(*decision.conflicts, record),
                                reason=decision.reason or record.rule, message=decision.message or record.message)
         return decision

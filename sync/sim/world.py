@@ -20,6 +20,7 @@ class World:
     technicians: list[str] = field(default_factory=list)
     jobs: list[str] = field(default_factory=list)
     template_id: str = ""
+    outsider_job: str = ""  # assigned to a technician with no tablet in the run; never reassigned
 
 
 def build_world(store: MemoryServerStore, technicians: int = 2, jobs_per_technician: int = 3,
@@ -37,14 +38,16 @@ def build_world(store: MemoryServerStore, technicians: int = 2, jobs_per_technic
         "unit_price_cents": 4500, "active": True,
     })
     n = 0
-    for t in range(technicians):
+    for t in range(technicians + 1):
         tech = sim_id("tech", t)
-        world.technicians.append(tech)
+        outsider = t == technicians
+        if not outsider:
+            world.technicians.append(tech)
         store.office_put("technician", tech, {"staff_no": f"T{t:05d}", "name": f"师傅{t}", "phone": "", "skills": [],
                                               "user_id": None, "service_centre_id": None, "start_lat": None,
                                               "start_lon": None, "shift_start": "08:30", "shift_end": "17:30",
                                               "active": True})
-        for j in range(jobs_per_technician):
+        for j in range(1 if outsider else jobs_per_technician):
             n += 1
             customer, premises, job = sim_id("cust", n), sim_id("prem", n), sim_id("job", n)
             store.office_put("customer", customer, {"account_no": f"A{n:06d}", "name": f"用户{n}",
@@ -66,5 +69,8 @@ def build_world(store: MemoryServerStore, technicians: int = 2, jobs_per_technic
                 "could_not_complete_reason": None, "could_not_complete_note": "", "satisfaction": None,
                 "cancelled_reason": "",
             })
-            world.jobs.append(job)
+            if outsider:
+                world.outsider_job = job
+            else:
+                world.jobs.append(job)
     return world
