@@ -33,7 +33,8 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 def _postgres_url(base: str, worker: str) -> str:
     """A fresh database for this test process on the server named by ``base``."""
     url = sa.make_url(normalise_database_url(base))
-    name = f"{url.database}_t_{worker}"
+    # Unique per process: several test runs may share one PostgreSQL server at once.
+    name = f"{url.database}_t_{worker}_{os.getpid()}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -43,12 +44,23 @@ def _postgres_url(base: str, worker: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
     """The test database: a temporary SQLite file, or a fresh PostgreSQL database per worker."""
     base = os.environ.get("FIELDSYNC_TEST_DATABASE_URL")
-    if base:
-        return _postgres_url(base, worker_id)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    if not base:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    url = _postgres_url(base, worker_id)
+    yield url
+    _drop_postgres(url)
+
+
+def _drop_postgres(url: str) -> None:
+    parsed = sa.make_url(url)
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
