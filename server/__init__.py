@@ -26,6 +26,7 @@ BLUEPRINTS = [
     "server.followups.routes",
     "server.sync.routes", "server.sync.events", "server.sync.blobs", "server.sync.conflicts",
     "server.audit.routes",
+    "server.planning.routes",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Planning: route optimisation with a vehicle-routing solver (VROOM) and the inspection planner (R7)."""
