@@ -196,7 +196,7 @@ def _changed_columns(obj: Any) -> Iterator[tuple[str, Any, Any]]:
 
 
 # Fields whose values never go into the audit log (secrets, personal data held elsewhere).
-AUDIT_REDACTED = {"password_hash", "token_hash", "data"}
+AUDIT_REDACTED = {"password_hash", "token_hash", "data", "id_number"}
 
 
 @event.listens_for(Session, "before_flush")
