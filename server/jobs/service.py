@@ -59,8 +59,12 @@ def next_ref(company_id: uuid.UUID, when: dt.datetime) -> str:
     allocate_versions(db.session, company_id, 0)
     day = calendar.local_date(company_id, when)
     prefix = f"{REF_PREFIX}-{day:%Y%m%d}-"
+    # Longest first: past 9999 jobs a day the numbers grow a digit and still sort right.
     last = db.session.execute(
-        sa.select(sa.func.max(Job.ref)).where(Job.company_id == company_id, Job.ref.like(f"{prefix}%"))
+        sa.select(Job.ref)
+        .where(Job.company_id == company_id, Job.ref.like(f"{prefix}%"))
+        .order_by(sa.func.length(Job.ref).desc(), Job.ref.desc())
+        .limit(1)
     ).scalar()
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:04d}"
@@ -174,6 +178,8 @@ def change_status(
     reason = (reason or "").strip()
     if new_status in (JobStatus.CANCELLED, JobStatus.COULD_NOT_COMPLETE) and not reason:
         raise field_error("reason", f"a reason is required to set {new_status.value}")
+    if new_status == JobStatus.DISPATCHED and job.technician_id is None:
+        raise ApiError(409, "no_technician", f"assign job {job.ref} to a technician to dispatch it")
     check_visit_gate(job, new_status)
     if new_status == JobStatus.CANCELLED:
         from server.jobs.appointments import active_appointment, end_appointment

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from server.auth.models import Role
 from server.checklists.models import ChecklistTemplate
 from server.customers.models import CustomerCategory
 from server.extensions import db
@@ -92,8 +93,9 @@ def test_item_rules(client, jobs_world):
     assert db.session.query(ChecklistTemplate).count() == 0
 
 
-def test_publishing_a_version_keeps_the_old_one_inactive(client, jobs_world):
+def test_publishing_a_version_keeps_the_old_one_inactive(client, jobs_world, make_user, login):
     w = jobs_world
+    make_user(w.other, Role.ADMIN, "other-admin")
     v1 = client.post("/api/v1/checklists/templates", json=template(), headers=w.admin).get_json()
     body = template()
     del body["code"]
@@ -109,6 +111,9 @@ def test_publishing_a_version_keeps_the_old_one_inactive(client, jobs_world):
     everything = client.get("/api/v1/checklists/templates?all=true&code=res_inspection", headers=w.dispatcher)
     assert [t["version_no"] for t in everything.get_json()["items"]] == [2, 1]
     resp = client.post("/api/v1/checklists/templates/no_such_code/versions", json=body, headers=w.admin)
+    assert resp.status_code == 404
+    # Another company's admin cannot publish onto our code: it does not exist for them.
+    resp = client.post("/api/v1/checklists/templates/res_inspection/versions", json=body, headers=login("other-admin"))
     assert resp.status_code == 404
     assert client.get("/api/v1/checklists/templates?code=%25", headers=w.dispatcher).get_json()["total"] == 0
 

@@ -127,6 +127,25 @@ def test_illegal_transition_names_the_allowed_states(client, jobs_world):
     assert body["details"]["allowed"] == ["cancelled", "scheduled"]
 
 
+def test_dispatching_needs_a_technician(client, jobs_world):
+    w = jobs_world
+    job = new_job(client, w.dispatcher, w.customer)
+    client.post(f"/api/v1/jobs/{job['id']}/appointment", json=window(in_hours(30)), headers=w.dispatcher)
+    resp = client.post(f"/api/v1/jobs/{job['id']}/status", json={"status": "dispatched"}, headers=w.dispatcher)
+    assert resp.status_code == 409 and resp.get_json()["reason"] == "no_technician"
+
+
+def test_ref_numbers_keep_counting_past_9999(client, jobs_world):
+    w = jobs_world
+    first = new_job(client, w.dispatcher, w.customer)
+    row = db.session.get(Job, uuid.UUID(first["id"]))
+    row.ref = row.ref[:-4] + "9999"
+    db.session.commit()
+    second = new_job(client, w.dispatcher, w.customer)
+    third = new_job(client, w.dispatcher, w.customer)
+    assert second["ref"].endswith("-10000") and third["ref"].endswith("-10001")
+
+
 def test_cancellation_needs_a_reason(client, jobs_world):
     w = jobs_world
     job = new_job(client, w.dispatcher, w.customer)
