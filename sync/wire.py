@@ -196,10 +196,3 @@ class BlobRefSchema(Schema):
     def make(self, data: dict[str, Any], **_: Any) -> BlobRef:
         return BlobRef(**data)
 
-
-class ProtocolErrorSchema(Schema):
-    """The body of HTTP 426 (and 400 for a bad cursor or batch): why, and which versions the server speaks."""
-
-    code = fields.String(required=True)
-    message = fields.String(required=True)
-    supported_versions = fields.List(fields.Integer(), load_default=list)
