@@ -194,6 +194,7 @@ def make_job(demo: Demo, visit: Visit, day: dt.date, tech: Technician | None, st
         return job, None
     agreed = created + dt.timedelta(hours=rng.randint(1, 30))
     agreed = min(agreed, demo.now, start - dt.timedelta(hours=3))
+    agreed = max(agreed, created + dt.timedelta(minutes=5))  # a repair reported this morning: agreed on the call
     appointment = Appointment(
         company_id=demo.cid(), job_id=job.id, window_start=start, window_end=job.window_end,
         status=AppointmentStatus.ACTIVE, agreed_with=h.customer.name, agreed_at=agreed, created_at=agreed,

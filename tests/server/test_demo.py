@@ -120,6 +120,7 @@ def test_every_technician_has_jobs_today_in_windows_inside_the_shift(demo):
         assert job.status == ("dispatched" if start.date() == today else "scheduled")
         appointment = db.session.scalars(sa.select(Appointment).where(Appointment.job_id == job.id)).one()
         assert (appointment.window_start, appointment.window_end) == (job.window_start, job.window_end)
+        assert job.created_at < appointment.agreed_at < job.window_start, job.ref
         if start.date() == today:
             days[tech.staff_no].append(job)
     assert sorted(days) == [f"SJ-{1001 + i}" for i in range(8)]
