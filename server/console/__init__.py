@@ -21,10 +21,8 @@ bp = Blueprint(
 
 def init_app(app: Flask) -> None:
     """Register the console's pages, template helpers and error pages on the app."""
-    from server.console import views  # noqa: F401  (routes attach themselves to ``bp``)
-    from server.console.frame import setup_frame
+    from server.console import frame, views  # noqa: F401  (hooks and routes attach themselves to ``bp``)
 
-    setup_frame(app, bp)
     app.register_blueprint(bp)
     # The session cookie is the console's credential: not readable by scripts, not sent cross-site.
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)

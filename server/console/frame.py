@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, g, render_template, request, url_for
+from flask import g, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from server.console import bp
 from server.console.i18n import LANGUAGES, label, language, reason_text, t
 from server.console.session import check_csrf, csrf_token
 from server.db import utcnow
@@ -67,54 +68,62 @@ def refusal(error: ApiError) -> dict[str, Any]:
             "message": error.message}
 
 
-def setup_frame(app: Flask, bp: Blueprint) -> None:
-    """Template globals, the CSRF check before every console request, and HTML error pages."""
+# Hooks on the console blueprint, registered once at import (an app may be created many times).
 
-    @bp.app_context_processor
-    def helpers() -> dict[str, Any]:
-        if request.blueprint != "console":
-            return {}
-        return {
-            "t": t, "label": label, "lang": language(), "languages": LANGUAGES, "csrf_token": csrf_token,
-            "fmt_time": fmt_time, "fmt_datetime": fmt_datetime, "fmt_span": fmt_span,
-            "user": g.get("user"), "now": utcnow(),
-            # Where the language switch returns to: this page, or the board after a POST.
-            "here": request.full_path.rstrip("?") if request.method == "GET" else url_for("console.board"),
-        }
 
-    @bp.app_template_filter("localdate")
-    def localdate(value: dt.datetime | None) -> dt.date | None:
-        return local(value).date() if value is not None else None
+@bp.app_context_processor
+def helpers() -> dict[str, Any]:
+    """What every console template may use."""
+    if request.blueprint != "console":
+        return {}
+    return {
+        "t": t, "label": label, "lang": language(), "languages": LANGUAGES, "csrf_token": csrf_token,
+        "fmt_time": fmt_time, "fmt_datetime": fmt_datetime, "fmt_span": fmt_span,
+        "user": g.get("user"), "now": utcnow(),
+        # Where the language switch returns to: this page, or the board after a POST.
+        "here": request.full_path.rstrip("?") if request.method == "GET" else url_for("console.board"),
+    }
 
-    @bp.app_template_filter("prevday")
-    def prevday(value: dt.date) -> str:
-        return (value - dt.timedelta(days=1)).isoformat()
 
-    @bp.app_template_filter("nextday")
-    def nextday(value: dt.date) -> str:
-        return (value + dt.timedelta(days=1)).isoformat()
+@bp.app_template_filter("localdate")
+def localdate(value: dt.datetime | None) -> dt.date | None:
+    return local(value).date() if value is not None else None
 
-    @bp.before_request
-    def csrf_guard() -> None:
-        check_csrf()
 
-    @bp.errorhandler(ApiError)
-    def api_error(error: ApiError):
-        db.session.rollback()
-        return render_template("console/error.html", error=refusal(error)), error.status
+@bp.app_template_filter("prevday")
+def prevday(value: dt.date) -> str:
+    return (value - dt.timedelta(days=1)).isoformat()
 
-    @bp.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        code = error.code or 500
-        if code == 400 and error.description == "csrf":
-            message = t("csrf refused")
-        elif code == 404:
-            message = t("page not found")
-        elif code == 403:
-            message = t("forbidden")
-        else:
-            message = error.description or error.name
-        return render_template(
-            "console/error.html", error={"status": code, "reason": error.name, "headline": t("refused"),
-                                         "message": message},
-        ), code
+
+@bp.app_template_filter("nextday")
+def nextday(value: dt.date) -> str:
+    return (value + dt.timedelta(days=1)).isoformat()
+
+
+@bp.before_request
+def csrf_guard() -> None:
+    """Refuse a console POST without this session's CSRF token."""
+    check_csrf()
+
+
+@bp.errorhandler(ApiError)
+def api_error(error: ApiError):
+    db.session.rollback()
+    return render_template("console/error.html", error=refusal(error)), error.status
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    code = error.code or 500
+    if code == 400 and error.description == "csrf":
+        message = t("csrf refused")
+    elif code == 404:
+        message = t("page not found")
+    elif code == 403:
+        message = t("forbidden")
+    else:
+        message = error.description or error.name
+    return render_template(
+        "console/error.html", error={"status": code, "reason": error.name, "headline": t("refused"),
+                                     "message": message},
+    ), code

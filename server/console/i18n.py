@@ -55,7 +55,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "board.no unassigned": ("没有待派的工单。", "No unassigned jobs."),
     "board.no technicians": ("没有在岗技术员。", "No active technicians."),
     "board.no window": ("未约时间", "No window"),
-    "board.jobs count": ("{n} 单", "{n} jobs"),
+    "board.jobs count": ("{n} 单", "{n} job(s)"),
     "board.legend": ("图例", "Legend"),
     "special care": ("特殊关怀", "Special care"),
     "special care short": ("关怀", "Care"),
