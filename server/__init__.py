@@ -8,6 +8,7 @@ from flask import Flask
 
 from server import extensions
 from server.config import Config, DevelopmentConfig
+from server.db import Actor, current_actor
 
 # Blueprints in the order they appear in the OpenAPI document.
 BLUEPRINTS = [
@@ -51,6 +52,11 @@ def create_app(config: Config | None = None) -> Flask:
     for name in BLUEPRINTS:
         module = importlib.import_module(name)
         extensions.api.register_blueprint(module.blp)
+    @app.before_request
+    def _forget_previous_actor() -> None:
+        # Server threads serve many requests: the audit actor must never carry over between them.
+        current_actor.set(Actor())
+
     for hook in EXTRA_SETUP:
         hook(app)
 

@@ -193,8 +193,18 @@ def change_status(
     if stamp and getattr(job, stamp) is None:
         setattr(job, stamp, at)
     job.status = new_status
+    after_status_change(job, new_status, at=at)
     db.session.flush()
     return job
+
+
+def after_status_change(job: Job, new_status: JobStatus, *, at: dt.datetime | None = None) -> None:
+    """What follows a status change, whoever made it (office API, console, or a tablet via sync):
+    a completed visit owes the customer a follow-up call (R6)."""
+    if new_status == JobStatus.COMPLETED:
+        from server.followups.service import create_follow_up_for_job
+
+        create_follow_up_for_job(job, now=at)
 
 
 def jobs_query(company_id: uuid.UUID, filters: dict[str, Any]) -> sa.Select:

@@ -6,6 +6,8 @@ import datetime as dt
 import uuid
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+
 from server.extensions import db
 from server.jobs.models import Complaint, Job
 from server.people.models import Certification
@@ -207,6 +209,11 @@ def test_completion_needs_the_customers_cleanup_confirmation(client, jobs_world)
     db.session.commit()
     resp = client.post(status, json={"status": "completed"}, headers=w.dispatcher)
     assert resp.status_code == 200 and resp.get_json()["completed_at"]
+    # R6: the completed visit now owes the customer a follow-up call
+    from server.followups.models import FollowUpTask
+
+    task = db.session.execute(sa.select(FollowUpTask).where(FollowUpTask.job_id == uuid.UUID(job["id"]))).scalar_one()
+    assert task.status == "open" and task.customer_id == w.customer.id
 
 
 def test_assign_dispatches_and_reassign_and_unassign(client, jobs_world):
