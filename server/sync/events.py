@@ -60,9 +60,11 @@ def _poll(company_id: uuid.UUID, technician_id: uuid.UUID, after: int) -> tuple[
 
 
 def _stream(app: Flask, company_id: uuid.UUID, technician_id: uuid.UUID, after: int) -> Iterator[str]:
-    yield f"retry: 2000\nid: {after}\nevent: hello\ndata: {_SIGNAL.dumps({'version': after, 'urgent': False, 'jobs': 0})}\n\n"
+    hello = _SIGNAL.dumps({"version": after, "urgent": False, "jobs": 0})
+    yield f"retry: 2000\nid: {after}\nevent: hello\ndata: {hello}\n\n"
+    lifetime = float(app.config.get("SYNC_EVENTS_STREAM_SECONDS", STREAM_SECONDS))
     started = beat = time.monotonic()
-    while time.monotonic() - started < STREAM_SECONDS:
+    while time.monotonic() - started < lifetime:
         time.sleep(POLL_SECONDS)
         with app.app_context():
             after, signal = _poll(company_id, technician_id, after)
