@@ -128,42 +128,48 @@ class ServerCore:
         scope = compute_scope(self.store, principal)
         batch = self._load(mutations, stored)
         reassigned = self._reassigned(principal, scope, mutations, batch)
-        # Each position: ("new", id) a first answer made now, ("old", id) a replay, ("reused", result).
+        # Each position: ("answer", mutation_id) answered by its first answer (made now or stored
+        # before: a replay gets it with the row as it is now), or ("reused", result).
         slots: list[tuple[str, Any]] = []
-        fresh: dict[str, StoredResult] = {}
+        fresh: dict[str, tuple[Mutation, Decision, str]] = {}
         conflicts: list[ConflictRecord] = []
         for m in mutations:
             fp = fingerprint(m)
-            first = fresh.get(m.mutation_id) or stored.get(m.mutation_id)
-            if first is not None:
-                if first.fingerprint == fp and first.device_id == principal.device_id:
-                    slots.append(("old", m.mutation_id))  # a replay: the first answer, the row as it is now
+            earlier = fresh.get(m.mutation_id)
+            first_fp, first_device = (earlier[2], principal.device_id) if earlier else (None, None)
+            if earlier is None and m.mutation_id in stored:
+                first_fp, first_device = stored[m.mutation_id].fingerprint, stored[m.mutation_id].device_id
+            if first_fp is not None:
+                if first_fp == fp and first_device == principal.device_id:
+                    slots.append(("answer", m.mutation_id))
                 else:
-                    d = reject(R.MUTATION_ID_REUSED, mutation_id=m.mutation_id)
-                    slots.append(("reused", _result(m, d)))
+                    slots.append(("reused", _result(m, reject(R.MUTATION_ID_REUSED, mutation_id=m.mutation_id))))
                 continue
             decision = self._decide(principal, scope, batch, reassigned, m, request.device_time, now)
             if decision.status is not ResultStatus.REJECTED:
                 batch.apply(m.collection, m.row_id, decision)
             conflicts.extend(decision.conflicts)
-            fresh[m.mutation_id] = StoredResult(m.mutation_id, principal.device_id, fp, _result(m, decision))
-            slots.append(("old", m.mutation_id))
+            fresh[m.mutation_id] = (m, decision, fp)
+            slots.append(("answer", m.mutation_id))
         if batch.writes:
             batch.rows.update(self.store.save_rows(list(batch.writes.values())))
-        for mutation_id, first in fresh.items():
-            if first.result.status is not ResultStatus.REJECTED:
-                m = next(x for x in mutations if x.mutation_id == mutation_id)
-                row = batch.row(m.collection, m.row_id)
-                fresh[mutation_id] = replace(first, result=replace(first.result, version=row.version if row else None))
+        answers: dict[str, MutationResult] = {}
+        for mutation_id, (m, decision, _fp) in fresh.items():
+            row = batch.row(m.collection, m.row_id)
+            version = row.version if row is not None and decision.status is not ResultStatus.REJECTED else None
+            answers[mutation_id] = _result(m, decision, version)
         if fresh or conflicts:
-            self.store.save_outcomes(list(fresh.values()), conflicts)
+            self.store.save_outcomes(
+                [StoredResult(mid, principal.device_id, fp, answers[mid]) for mid, (_m, _d, fp) in fresh.items()],
+                conflicts,
+            )
         results = []
         for (kind, value), m in zip(slots, mutations, strict=True):
             if kind == "reused":
                 results.append(value)
             else:
-                first = fresh.get(value) or stored[value]
-                results.append(self._with_row(first.result, m, scope, batch))
+                first = answers.get(value) or stored[value].result
+                results.append(self._with_row(first, m, scope, batch))
         return PushResponse(results=results, server_time=now)
 
     def _load(self, mutations: list[Mutation], stored: dict[str, StoredResult]) -> _Batch:
@@ -278,7 +284,8 @@ class ServerCore:
         if spec is None or row is None or not scope.admits(spec.scope, key_of(spec.scope, row.id, row.data)):
             return result
         version = None if result.status is ResultStatus.REJECTED else row.version
-        return replace(result, row=_visible(spec, row), version=version)
+        return MutationResult(result.mutation_id, result.status, version, result.reason, result.message,
+                              visible_row(spec, row), result.conflicts)
 
     # --- pull -----------------------------------------------------------------------------------
 
@@ -299,7 +306,7 @@ class ServerCore:
             if key not in found or found[key].version < row.version:
                 found[key] = row
         rows = sorted(found.values(), key=lambda r: (r.version, ORDER.index(r.collection)))
-        rows = [_visible(REGISTRY[r.collection], r) for r in rows]
+        rows = [visible_row(REGISTRY[r.collection], r) for r in rows]
         return PullPage(rows=rows, revoked=revoked, cursor=encode_cursor(Cursor(seq, scope), self.cursor_key),
                         has_more=has_more, server_time=self.clock())
 
@@ -354,11 +361,12 @@ def _check_version(version: int) -> None:
         raise ProtocolVersionUnsupported(version)
 
 
-def _result(m: Mutation, d: Decision) -> MutationResult:
-    return MutationResult(m.mutation_id, d.status, reason=d.reason, message=d.message, conflicts=d.conflicts)
+def _result(m: Mutation, d: Decision, version: int | None = None) -> MutationResult:
+    return MutationResult(m.mutation_id, d.status, version=version, reason=d.reason, message=d.message,
+                          conflicts=d.conflicts)
 
 
-def _visible(spec: CollectionSpec, row: Row) -> Row:
+def visible_row(spec: CollectionSpec, row: Row) -> Row:
     """The row without the columns that never leave the server (R19)."""
     if spec.excluded & row.data.keys():
         return replace(row, data={k: v for k, v in row.data.items() if k not in spec.excluded})

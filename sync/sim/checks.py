@@ -15,7 +15,7 @@ from sync.collections import REGISTRY
 from sync.domain.jobs import WORK_DONE, path_exists
 from sync.records import Mutation, Op, ResultStatus
 from sync.scope import compute_scope, key_of
-from sync.server_core import _visible
+from sync.server_core import visible_row
 
 if TYPE_CHECKING:
     from sync.sim.scenario import Simulation
@@ -84,7 +84,7 @@ def check_convergence(sim: Simulation) -> list[str]:
         for name, spec in REGISTRY.items():
             for row in sim.store.rows[name].values():
                 if not row.deleted and scope.admits(spec.scope, key_of(spec.scope, row.id, row.data)):
-                    expected[(name, row.id)] = _visible(spec, row)
+                    expected[(name, row.id)] = visible_row(spec, row)
         held = {k: r for k, r in d.store.rows.items() if not r.deleted}
         for key in expected.keys() - held.keys():
             out.append(f"G3: {d.principal.device_id} is missing {key[0]} {key[1][:8]}")
