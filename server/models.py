@@ -9,6 +9,7 @@ from server.jobs.models import Appointment, CalendarDay, Complaint, Job, Service
 from server.notifications.models import Notification, OutageNotice  # noqa: F401
 from server.org.models import Company, Group, Region, ServiceCentre  # noqa: F401
 from server.people.models import Certification, Technician  # noqa: F401
+from server.reports.models import ServiceReport  # noqa: F401
 from server.sync.models import AppliedMutation, Device, DeviceScope, SyncConflict  # noqa: F401
 from server.visits.models import (  # noqa: F401
     Blob,

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: aa1186965db0
+Revision ID: 90acf34eb88a
 Revises: 
-Create Date: 2026-11-27 21:13:17.140935
+Create Date: 2026-11-27 21:22:04.597791
 """
 from alembic import op
 import sqlalchemy as sa
 import server.db
 
 
-revision = 'aa1186965db0'
+revision = '90acf34eb88a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -817,6 +817,27 @@ def upgrade() -> None:
         batch_op.create_index('ix_quote_company_version', ['company_id', 'version'], unique=False)
         batch_op.create_index(batch_op.f('ix_quote_job_id'), ['job_id'], unique=False)
 
+    op.create_table('service_report',
+    sa.Column('job_id', sa.Uuid(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('data_sha256', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('generator_version', sa.String(length=20), nullable=False),
+    sa.Column('generated_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('generated_by_id', sa.Uuid(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('company_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_service_report_company_id_company')),
+    sa.ForeignKeyConstraint(['generated_by_id'], ['app_user.id'], name=op.f('fk_service_report_generated_by_id_app_user')),
+    sa.ForeignKeyConstraint(['job_id'], ['job.id'], name=op.f('fk_service_report_job_id_job')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_report'))
+    )
+    with op.batch_alter_table('service_report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_report_company_id'), ['company_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_report_job_id'), ['job_id'], unique=False)
+
     op.create_table('visit_event',
     sa.Column('job_id', sa.Uuid(), nullable=False),
     sa.Column('technician_id', sa.Uuid(), nullable=True),
@@ -949,6 +970,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_visit_event_company_id'))
 
     op.drop_table('visit_event')
+    with op.batch_alter_table('service_report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_report_job_id'))
+        batch_op.drop_index(batch_op.f('ix_service_report_company_id'))
+
+    op.drop_table('service_report')
     with op.batch_alter_table('quote', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quote_job_id'))
         batch_op.drop_index('ix_quote_company_version')
