@@ -98,6 +98,7 @@ class CollectionSpec:
     create_scope: ScopeRule | None = None  # scope of a device's new row, when not ``scope``
     excluded: frozenset[str] = frozenset()  # server columns that never travel to a tablet (R19)
     server_sets: dict[str, object] = field(default_factory=dict)  # SERVER fields given on a device's create
+    choices: dict[str, frozenset[str]] = field(default_factory=dict)  # fields whose device values are enumerated
 
     def field_class(self, name: str) -> FieldClass | None:
         """The class of a field, or None when the collection has no such synced field."""
@@ -233,6 +234,8 @@ _SPECS = [
         create_scope=ON_JOB,
         device_creates=True,
         device_plan=frozenset({"status"}),  # a later visit confirms it fixed; the office's newer change wins
+        choices={"status": frozenset({"open", "rectification_scheduled", "fixed"}),
+                 "severity": frozenset({"critical", "major", "minor"}), "owner": frozenset({"customer", "company"})},
         required=frozenset({"job_id", "customer_id", "premises_id", "severity", "description", "found_at",
                             "rectify_by"}),
         refs={"job_id": "job", "customer_id": "customer", "premises_id": "premises"},
@@ -258,6 +261,7 @@ _SPECS = [
         device_creates=True,
         required=frozenset({"job_id", "purpose", "content_hash", "signer_name", "signed_at"}),
         refs={"job_id": "job", "quote_id": "quote"},
+        choices={"purpose": frozenset({quotes.QUOTE_APPROVAL, quotes.QUOTE_REFUSAL, quotes.CLEANUP})},
         blobs=frozenset({"image_sha256"}),
     ),
     CollectionSpec(
@@ -278,6 +282,7 @@ _SPECS = [
         device_creates=True,
         required=frozenset({"job_id", "kind", "at"}),
         refs={"job_id": "job"},
+        choices={"kind": frozenset({"en_route", "running_late", "arrived", "departed"})},
         stamp_technician="technician_id",
     ),
     CollectionSpec(

@@ -120,11 +120,15 @@ def decide(
 
 
 def _check_writable(mutation: Mutation, spec: CollectionSpec, *, creating: bool) -> None:
-    for name in mutation.fields:
+    for name, value in mutation.fields.items():
         if spec.field_class(name) is None:
             raise _Rejected(reject(R.UNKNOWN_FIELD, collection=spec.name, field=name))
         if not spec.device_may_write(name, creating=creating):
             raise _Rejected(reject(R.FIELD_NOT_WRITABLE, collection=spec.name, field=name))
+        allowed = spec.choices.get(name)
+        if allowed is not None and value is not None and value not in allowed:
+            raise _Rejected(reject(R.INVALID_VALUE, collection=spec.name, field=name,
+                                   detail=f"{value!r} is not one of {', '.join(sorted(allowed))}"))
 
 
 def _check_blobs(values: dict[str, Any], spec: CollectionSpec, context: MergeContext) -> None:

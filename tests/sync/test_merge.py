@@ -308,3 +308,14 @@ def test_a_quote_whose_declared_hash_differs_from_its_content_is_rejected(quoted
     assert run(None, create("quote", fields), quoted).reason == R.CONTENT_HASH_MISMATCH
     good = run(None, create("quote", {**fields, "content_hash": content_hash(fields)}), quoted)
     assert good.status is ResultStatus.APPLIED and good.writes["status"] == "draft"
+
+
+def test_enumerated_values_are_checked_on_the_server():
+    ctx = Context()
+    ctx.add(job())
+    d = run(None, create("visit_event", {"job_id": "job-1", "kind": "teleported", "at": T}), ctx)
+    assert d.reason == R.INVALID_VALUE and "teleported" in d.message
+    hazard = Row("hazard", "h-1", 4, False, {"premises_id": "p-1", "status": "open"})
+    d = run(hazard, update({"status": "gone"}, {"status": "open"}, 4, "hazard", "h-1"))
+    assert d.reason == R.INVALID_VALUE
+    assert run(hazard, update({"status": "fixed"}, {"status": "open"}, 4, "hazard", "h-1")).status is ResultStatus.APPLIED
