@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import logging as std_logging  # not `logging`: the submodule server.logging would rebind that name
 
 from flask import Flask
 
@@ -36,7 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_object(config or DevelopmentConfig())
     app.json.sort_keys = False
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    std_logging.basicConfig(level=std_logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     import server.models  # noqa: F401  (every table on the metadata)
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import click
 from flask import Flask
 
@@ -52,19 +49,33 @@ def demo_data(households: int, reset: bool) -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--production", is_flag=True, help="run gunicorn workers (needs PostgreSQL)")
-@click.option("--workers", default=None, type=int, help="gunicorn workers (default 2 x cores + 1)")
+@click.option("--production", is_flag=True, help="run gunicorn workers against PostgreSQL (docs/deploy.md)")
+@click.option("--workers", default=None, type=int, help="gunicorn workers (default FIELDSYNC_WORKERS or 2 x cores + 1)")
 def serve(host: str, port: int, production: bool, workers: int | None) -> None:
-    """Run the server."""
+    """Run the server (development server; --production: gunicorn configured by the environment)."""
     if production:
-        args = [
-            sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-            "--workers", str(workers or (os.cpu_count() or 1) * 2 + 1),
-            "--access-logfile", "-", "server.wsgi:app",
-        ]
-        os.execvp(args[0], args)
+        _serve_production(host, port, workers)
+        return
     app = _app()
     app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def _serve_production(host: str, port: int, workers: int | None) -> None:
+    """gunicorn from FIELDSYNC_* variables; a flag given on the command line wins over its variable."""
+    import dataclasses
+
+    from server.config import ConfigError, ServerSettings
+    from server.wsgi import run_production
+
+    ctx = click.get_current_context()
+    given = {
+        name: value for name, value in (("host", host), ("port", port), ("workers", workers))
+        if value is not None and ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    }
+    try:
+        run_production(dataclasses.replace(ServerSettings.from_env(), **given))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command("create-user")

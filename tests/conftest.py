@@ -26,6 +26,7 @@ pytest_plugins = [
     "tests.fixtures.console",
     "tests.fixtures.planning",
     "tests.fixtures.mobile",
+    "tests.fixtures.hardening",
 ]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
