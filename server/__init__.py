@@ -28,6 +28,7 @@ BLUEPRINTS = [
     "server.sync.routes", "server.sync.events", "server.sync.blobs", "server.sync.conflicts",
     "server.audit.routes",
     "server.planning.routes",
+    "server.reports.routes",
 ]
 
 
