@@ -27,10 +27,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.db import current_version
-from server.jobs.models import Job
+from server.sync import incremental as inc
 from server.sync.models import Device, DeviceScope
 from server.sync.schemas import COLLECTIONS, MODELS, dump_rows, wire_columns
-from server.sync.scope import RECHECKED, Scope, in_window, predicate
+from server.sync.scope import RECHECKED, Scope, predicate
 from sync.records import PullPage, Row, RowRef
 
 CURSOR_PREFIX = "c1"
@@ -143,30 +143,6 @@ def _undo_page(session: Session, device: Device, seq: int) -> None:
     )
 
 
-def _membership_moved(session: Session, device: Device, scope: Scope, base: int, target: int) -> bool:
-    """Whether a job changed since ``base`` in a way that moves rows in or out without them changing."""
-    j = Job.__table__.c
-    changed = session.execute(
-        sa.select(j.id, j.technician_id, j.window_start, j.deleted, j.customer_id, j.premises_id)
-        .where(j.company_id == scope.company_id, j.version > base, j.version <= target)
-    ).all()
-    if not changed:
-        return False
-    held = held_rows(session, device, "job", [r.id for r in changed], only_held=True)
-    needed: list[tuple[str, uuid.UUID]] = []
-    for r in changed:
-        now_in = in_window(scope, r.technician_id, r.window_start) and not r.deleted
-        if now_in != (("job", r.id) in held):
-            return True
-        if now_in:
-            needed += [("customer", r.customer_id), ("premises", r.premises_id)]
-    for collection in ("customer", "premises"):
-        ids = [i for c, i in needed if c == collection]
-        if ids and len(held_rows(session, device, collection, ids, only_held=True)) < len(set(ids)):
-            return True
-    return False
-
-
 def _full_revocations(session: Session, device: Device, scope: Scope, ledger: ScopeLedger) -> list[RowRef]:
     """Every held row no longer in scope (O(scope))."""
     held = held_rows(session, device, only_held=True)
@@ -183,39 +159,6 @@ def _full_revocations(session: Session, device: Device, scope: Scope, ledger: Sc
     return revoked
 
 
-def _incremental_revocations(session: Session, device: Device, scope: Scope, base: int, target: int,
-                             ledger: ScopeLedger) -> list[RowRef]:
-    """Held rows that changed since ``base`` and left the scope by that change (O(changes)), plus the
-    small re-checked collections compared in full."""
-    parts = []
-    for collection in COLLECTIONS:
-        if collection in RECHECKED:
-            continue
-        t = MODELS[collection].__table__
-        parts.append(
-            sa.select(sa.literal(collection).label("collection"), t.c.id)
-            .join(DS, sa.and_(DS.c.device_pk == device.id, DS.c.collection == collection, DS.c.row_id == t.c.id,
-                              DS.c.held.is_(True)))
-            .where(t.c.company_id == scope.company_id, t.c.version > base, t.c.version <= target,
-                   sa.not_(sa.func.coalesce(predicate(scope, collection), False)))
-        )
-    gone = [(r[0], r[1]) for r in session.execute(sa.union_all(*parts))]
-    for collection in RECHECKED:
-        held = held_rows(session, device, collection, only_held=True)
-        if held:
-            t = MODELS[collection].__table__
-            in_scope = set(session.execute(sa.select(t.c.id).where(predicate(scope, collection))).scalars())
-            gone += [k for k in held if k[1] not in in_scope]
-    if not gone:
-        return []
-    held = {}
-    for collection in {c for c, _ in gone}:
-        held.update(held_rows(session, device, collection, [i for c, i in gone if c == collection]))
-    for key in gone:
-        ledger.set(key[0], key[1], held[key], False, held[key].version_sent)
-    return [RowRef(c, str(i)) for c, i in sorted(gone, key=lambda k: (COLLECTIONS.index(k[0]), str(k[1])))]
-
-
 def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit: int,
              ledger: ScopeLedger) -> tuple[list[Row], Cursor, bool]:
     """Up to ``limit`` rows to send after the cursor's position; the position reached; whether more remain."""
@@ -227,8 +170,6 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
         table = MODELS[collection].__table__
         c = table.c
         conds = [predicate(scope, collection), c.version <= cur.target]
-        if cur.mode == INCREMENTAL and collection not in RECHECKED:
-            conds.append(c.version > cur.base)
         after_v, after_id = (pos.version, pos.row_id) if index == pos.coll else (0, "")
         while True:
             stmt = sa.select(*wire_columns(collection)).where(*conds)
@@ -242,11 +183,7 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
             held = held_rows(session, device, collection, [r.id for r in batch])
             for r in batch:
                 old = held.get((collection, r.id))
-                if old is not None and old.held and old.version_sent >= r.version:
-                    pass  # the device has this version already (sent earlier in this pull, or pushed by it)
-                elif r.deleted and (old is None or not old.held):
-                    pass  # a tombstone of a row the device never had
-                else:
+                if _sendable(old, r):
                     if len(out) == limit:
                         has_more = True
                         break
@@ -258,13 +195,72 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
                 break
         if has_more:
             break
+    return _as_rows(out), pos, has_more
+
+
+def _as_rows(out: list[tuple[str, Any]]) -> list[Row]:
+    """Wire rows in collection order, each collection dumped by its schema in one call."""
     rows: list[Row] = []
     for collection in COLLECTIONS:
         mine = [r for c, r in out if c == collection]
         if mine:
             for r, data in zip(mine, dump_rows(collection, mine), strict=True):
                 rows.append(Row(collection, str(r.id), r.version, r.deleted, data))
-    return rows, pos, has_more
+    return rows
+
+
+def _sendable(old: _Held | None, r: Any) -> bool:
+    """Whether the device lacks this version of the row (a tombstone only goes to a device holding the row)."""
+    if old is not None and old.held and old.version_sent >= r.version:
+        return False  # sent earlier in this pull, or pushed by the device itself
+    return not (r.deleted and (old is None or not old.held))
+
+
+def _incremental(session: Session, device: Device, scope: Scope, cur: Cursor, limit: int, ledger: ScopeLedger,
+                 first: bool) -> tuple[list[Row], list[RowRef], Cursor, bool] | None:
+    """A page from the company's changes since the cursor; None when membership moved (pull in full)."""
+    everything = inc.changes(session, scope, cur.base, cur.target)
+    held = held_rows(session, device, None, [rid for _, _, rid in everything]) if everything else {}
+    if first:
+        jobs = [rid for i, _, rid in everything if COLLECTIONS[i] == "job"]
+        if jobs and inc.membership_moved(session, device, scope, held, jobs):
+            return None
+    mark = (cur.coll, cur.version, cur.row_id)
+    todo = everything if first else [c for c in everything if (c[0], c[1], str(c[2])) > mark]
+    wanted: dict[str, list[uuid.UUID]] = {}
+    for i, _, rid in todo:
+        wanted.setdefault(COLLECTIONS[i], []).append(rid)
+    found = inc.in_scope_rows(session, scope, cur.target, wanted)
+    gone: list[tuple[str, uuid.UUID]] = []
+    entering: dict[tuple[str, uuid.UUID], Any] = {}
+    if first:
+        gone = inc.revocations(everything, found, held)
+        if any(COLLECTIONS[i] in ("job", "premises") for i, _, _ in everything):
+            small = {}
+            for collection in RECHECKED:
+                small.update(held_rows(session, device, collection))
+            left, entering = inc.rechecked(session, scope, cur.target, small)
+            held.update(small)
+            gone += [k for k in left if k not in gone]
+        for key in gone:
+            ledger.set(key[0], key[1], held[key], False, held[key].version_sent)
+    out: list[tuple[str, Any]] = []
+    pos, has_more = cur, False
+    for i, v, rid in todo:
+        key = (COLLECTIONS[i], rid)
+        r = found.get(key)
+        if r is not None and _sendable(held.get(key), r):
+            if len(out) == limit:
+                has_more = True
+                break
+            out.append((key[0], r))
+            ledger.set(key[0], rid, held.get(key), not r.deleted, r.version)
+        pos = replace(pos, coll=i, version=v, row_id=str(rid))
+    for key, r in entering.items():
+        if key not in found and _sendable(held.get(key), r):
+            out.append((key[0], r))
+            ledger.set(key[0], key[1], held.get(key), not r.deleted, r.version)
+    return _as_rows(out), inc.refs(gone), pos, has_more
 
 
 def pull_page(session: Session, device: Device, scope: Scope, cursor: str | None, limit: int) -> PullPage:
@@ -279,6 +275,7 @@ def pull_page(session: Session, device: Device, scope: Scope, cursor: str | None
     device.pull_seq = seq
     ledger = ScopeLedger(device, seq)
     revoked: list[RowRef] = []
+    result = None
     if cur is None or cur.mode == DONE:
         target = current_version(session, scope.company_id)  # G4: read the committed counter first
         fresh = cur is None
@@ -289,16 +286,18 @@ def pull_page(session: Session, device: Device, scope: Scope, cursor: str | None
                                     seq=seq))
         base = 0 if fresh else cur.base
         moved = fresh or cur.day != scope.first_day.toordinal() or cur.tech != tag
+        cur = Cursor(base=base, seq=seq, day=scope.first_day.toordinal(), tech=tag, mode=INCREMENTAL, target=target)
         if not moved:
-            moved = _membership_moved(session, device, scope, base, target)
-        if moved:
+            result = _incremental(session, device, scope, cur, limit, ledger, first=True)
+        if result is None:
             revoked = [] if fresh else _full_revocations(session, device, scope, ledger)
-            mode = FULL
-        else:
-            revoked = _incremental_revocations(session, device, scope, base, target, ledger)
-            mode = INCREMENTAL
-        cur = Cursor(base=base, seq=seq, day=scope.first_day.toordinal(), tech=tag, mode=mode, target=target)
-    rows, pos, has_more = _collect(session, device, scope, cur, limit, ledger)
+            cur = replace(cur, mode=FULL)
+    elif cur.mode == INCREMENTAL:
+        result = _incremental(session, device, scope, cur, limit, ledger, first=False)
+    if result is not None:
+        rows, revoked, pos, has_more = result
+    else:
+        rows, pos, has_more = _collect(session, device, scope, cur, limit, ledger)
     ledger.flush(session)
     nxt = replace(pos, seq=seq) if has_more else Cursor(base=cur.target, seq=seq, day=cur.day, tech=cur.tech)
     return PullPage(rows=rows, revoked=revoked, cursor=nxt.encode(), has_more=has_more,

@@ -101,7 +101,8 @@ def predicate(scope: Scope, collection: str) -> sa.ColumnElement[bool]:
         p = Premises.__table__.c
         districts = sa.select(p.district).where(p.company_id == scope.company_id,
                                                 p.id.in_(keyset(scope, Keyset.PREMISES)))
-        return sa.and_(company, c.district.in_(districts), c.ends_at >= scope.now)
+        # Until the end of the scope's first day: membership changes with the day, not the clock.
+        return sa.and_(company, c.district.in_(districts), c.ends_at >= scope.lo)
     rule = REGISTRY[collection].scope
     ids = keyset(scope, rule.keyset)
     if ids is None:

@@ -51,7 +51,7 @@ def test_first_pull_brings_the_day_and_nothing_else(tablet):
                           active=False, items=[]),
         OutageNotice(company_id=company.id, district="浦东新区", starts_at=in_hours(30), ends_at=in_hours(34)),
         OutageNotice(company_id=company.id, district="闵行区", starts_at=in_hours(30), ends_at=in_hours(34)),
-        OutageNotice(company_id=company.id, district="浦东新区", starts_at=in_hours(-30), ends_at=in_hours(-26)),
+        OutageNotice(company_id=company.id, district="浦东新区", starts_at=in_hours(-80), ends_at=in_hours(-76)),
         Note(company_id=company.id, job_id=job.id, author_name="调度", source="office", text="带梯子",
              written_at=in_hours(0)),
         Note(company_id=company.id, job_id=theirs.id, author_name="调度", source="office", text="别人的",

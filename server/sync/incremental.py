@@ -1,0 +1,101 @@
+"""The incremental pull: the company's changes since the cursor, checked against the scope (G9).
+
+One UNION over every synced table's (company_id, version) index lists what changed in
+``(base, target]``; only the collections that changed are then read, by primary key and scope
+predicate. Cost: O(changes since the cursor), whatever the size of the database or the scope.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.jobs.models import Job
+from server.sync.models import Device
+from server.sync.schemas import COLLECTIONS, MODELS, wire_columns
+from server.sync.scope import RECHECKED, Scope, in_window, predicate
+from sync.records import RowRef
+
+Change = tuple[int, int, uuid.UUID]  # (collection index, version, id)
+
+
+def changes(session: Session, scope: Scope, base: int, target: int) -> list[Change]:
+    """Every row of the company changed in ``(base, target]``, ordered by collection, version, id."""
+    parts = []
+    for index, collection in enumerate(COLLECTIONS):
+        t = MODELS[collection].__table__
+        parts.append(sa.select(sa.literal(index, sa.Integer), t.c.version, t.c.id)
+                     .where(t.c.company_id == scope.company_id, t.c.version > base, t.c.version <= target))
+    return sorted((int(i), int(v), rid) for i, v, rid in session.execute(sa.union_all(*parts)))
+
+
+def membership_moved(session: Session, device: Device, scope: Scope, held: dict, job_ids: list[uuid.UUID]) -> bool:
+    """Whether one of these changed jobs entered or left the scope, or now points at a customer or
+    premises the device does not hold: then rows move without changing themselves (a full pull)."""
+    from server.sync.pull import held_rows  # noqa: PLC0415 (pull imports this module)
+
+    j = Job.__table__.c
+    rows = session.execute(
+        sa.select(j.id, j.technician_id, j.window_start, j.deleted, j.customer_id, j.premises_id)
+        .where(j.id.in_(job_ids))
+    ).all()
+    needed: list[tuple[str, uuid.UUID]] = []
+    for r in rows:
+        now_in = in_window(scope, r.technician_id, r.window_start) and not r.deleted
+        was = held.get(("job", r.id))
+        if now_in != bool(was and was.held):
+            return True
+        if now_in:
+            needed += [("customer", r.customer_id), ("premises", r.premises_id)]
+    if not needed:
+        return False
+    have = held_rows(session, device, None, list({i for _, i in needed}), only_held=True)
+    return any(key not in have for key in needed)
+
+
+def in_scope_rows(session: Session, scope: Scope, target: int, wanted: dict[str, list[uuid.UUID]]
+                  ) -> dict[tuple[str, uuid.UUID], Any]:
+    """Those of the wanted rows that are in scope now (at most version ``target``), with their wire columns."""
+    found: dict[tuple[str, uuid.UUID], Any] = {}
+    for collection, ids in wanted.items():
+        t = MODELS[collection].__table__
+        for r in session.execute(sa.select(*wire_columns(collection))
+                                 .where(t.c.id.in_(ids), t.c.version <= target, predicate(scope, collection))):
+            found[(collection, r.id)] = r
+    return found
+
+
+def rechecked(session: Session, scope: Scope, target: int, held: dict
+              ) -> tuple[list[tuple[str, uuid.UUID]], dict[tuple[str, uuid.UUID], Any]]:
+    """For the small collections whose membership follows the jobs' types and districts: the held rows
+    that left, and the in-scope rows the device lacks (with their wire columns)."""
+    gone: list[tuple[str, uuid.UUID]] = []
+    entering: dict[tuple[str, uuid.UUID], Any] = {}
+    for collection in RECHECKED:
+        t = MODELS[collection].__table__
+        now = {r.id: r for r in session.execute(sa.select(*wire_columns(collection))
+                                                .where(predicate(scope, collection), t.c.version <= target))}
+        mine = {k[1] for k, v in held.items() if k[0] == collection and v.held}
+        gone += [(collection, i) for i in sorted(mine - set(now))]
+        entering.update(((collection, i), now[i]) for i in now if i not in mine)
+    return gone, entering
+
+
+def revocations(all_changes: list[Change], found: dict, held: dict) -> list[tuple[str, uuid.UUID]]:
+    """Changed rows the device holds that are no longer in scope."""
+    out = []
+    for index, _, rid in all_changes:
+        key = (COLLECTIONS[index], rid)
+        if key not in found and key in held and held[key].held and key not in out:
+            out.append(key)
+    return out
+
+
+def refs(keys: list[tuple[str, uuid.UUID]]) -> list[RowRef]:
+    """Row refs in collection order."""
+    return [RowRef(c, str(i)) for c, i in sorted(keys, key=lambda k: (COLLECTIONS.index(k[0]), str(k[1])))]
+
+
