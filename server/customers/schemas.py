@@ -78,8 +78,8 @@ class MeterSchema(ma.Schema):
     installed_on = ma.fields.Date(allow_none=True, load_default=None)
     calibration_due_on = ma.fields.Date(required=True)
     status = ma.fields.Enum(MeterStatus, by_value=True, load_default=MeterStatus.ACTIVE)
-    last_reading = ma.fields.Float(dump_only=True)
-    last_read_at = ma.fields.AwareDateTime(dump_only=True)
+    last_reading = ma.fields.Float(dump_only=True, allow_none=True)
+    last_read_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
     calibration_status = ma.fields.Function(
         lambda m: calibration_status(m.calibration_due_on, today_for(m.company_id)), dump_only=True
     )
