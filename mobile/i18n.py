@@ -260,7 +260,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "sync.mark_read": ("全部已读", "Mark all read"),
     "inbox.conflict": ("冲突", "Conflict"),
     "inbox.rejected": ("被拒绝", "Refused"),
-    "inbox.about": ("{what} · 任务 {ref}", "{what} · visit {ref}"),
+    "inbox.about": ("{what} · {ref}", "{what} · {ref}"),
     "inbox.values": ("服务器：{server} / 本机：{device}", "Server: {server} / tablet: {device}"),
     "what.visit": ("任务", "Visit"), "what.checklist": ("检查表答案", "Checklist answer"),
     "what.hazard": ("隐患", "Hazard"), "what.quote": ("报价", "Quote"), "what.signature": ("签字", "Signature"),

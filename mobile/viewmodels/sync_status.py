@@ -48,7 +48,9 @@ class SyncViewModel(ViewModel):
     def _job_ref(self, collection: str | None, row_id: str | None) -> str:
         if not collection or not row_id:
             return ""
-        row = self.store.get(collection, row_id)
+        # A refused create never became a row: its job is named in the parked change itself.
+        row = self.store.get(collection, row_id) or next(
+            (p["fields"] for p in self.store.parked() if p["row_id"] == row_id), None)
         job_id = row_id if collection == "job" else (row or {}).get("job_id")
         job = self.store.get("job", job_id) if job_id else None
         return (job or {}).get("ref", "")

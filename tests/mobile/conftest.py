@@ -1,0 +1,124 @@
+"""Kivy-specific fixtures: an offscreen window (env set BEFORE kivy is imported) and the app in it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Kivy reads these at import time: set them before anything imports kivy. Never KIVY_GL_BACKEND=mock.
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("MESA_SHADER_CACHE_DISABLE", "true")
+os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-home-"))
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+
+import datetime as dt  # noqa: E402
+import time  # noqa: E402
+
+import pytest  # noqa: E402
+
+from mobile.demo import TZ  # noqa: E402
+
+
+@pytest.fixture
+def kivy_app(tmp_path):
+    """The tablet app with a demo day of 10 visits, built into the offscreen window (no main loop)."""
+    from mobile import headless
+
+    headless.configure()
+    from mobile.app import FieldSyncApp
+    from mobile.demo import load_demo
+
+    app = FieldSyncApp(tmp_path / "device.sqlite", auto_sync=False)
+    load_demo(app.store, jobs=10, day=dt.datetime.now(TZ).date())
+    headless.start(app)
+    app.manager.transition.duration = 0
+    yield app
+    headless.stop(app)
+
+
+class Finger:
+    """Touches a real window the way a gloved finger would: down and up on a widget's centre."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def find(self, name: str, root=None):
+        """A widget by kv id on the current screen, or by the ``fs_id`` screens give built widgets."""
+        screen = root or self.app.current_screen
+        if name in screen.ids:
+            return screen.ids[name]
+        from kivy.core.window import Window
+
+        for top in [screen, *Window.children]:
+            for widget in top.walk():
+                if getattr(widget, "fs_id", None) == name:
+                    return widget
+        raise LookupError(f"no widget {name!r} on {screen.name}")
+
+    def tap(self, target, settle: int = 4) -> None:
+        """Scroll the widget into view if needed, then tap its centre."""
+        from kivy.tests.common import UnitTestTouch
+        from kivy.uix.scrollview import ScrollView
+
+        from mobile import headless
+
+        widget = self.find(target) if isinstance(target, str) else target
+        assert not widget.disabled, f"{target} is disabled"
+        parent = widget.parent
+        while parent is not None and not isinstance(parent, ScrollView):
+            parent = parent.parent if parent.parent is not parent else None  # the Window is its own parent
+        headless.settle(3)  # layouts first: a rebuilt list has no positions yet
+        from kivy.core.window import Window
+
+        # A RecycleView's rows are laid out in view already; other lists scroll the widget into view.
+        if parent is not None and type(parent).__name__ != "RecycleView" and not self._visible(widget, parent):
+            parent.scroll_to(widget, padding=10, animate=False)
+            last = None
+            for _ in range(60):  # until the scroll effect has come to rest
+                headless.settle(1)
+                here = widget.to_window(*widget.center)
+                if here == last:
+                    break
+                last = here
+        x, y = widget.to_window(*widget.center)
+        assert 0 <= x <= Window.width and 0 <= y <= Window.height, f"{target} is off screen at {(x, y)}"
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        headless.settle(1)
+        touch.touch_up()
+        # A ScrollView hands a tap to its children on a short timer: give it that real time.
+        deadline = time.monotonic() + (0.3 if parent is not None else 0)
+        while True:
+            headless.settle(1)
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.02)
+        headless.settle(settle)
+
+    @staticmethod
+    def _visible(widget, scroller) -> bool:
+        x, y = widget.to_window(*widget.center)
+        left, bottom = scroller.to_window(scroller.x, scroller.y)
+        return left <= x <= left + scroller.width and bottom <= y <= bottom + scroller.height
+
+    def draw(self, pad, strokes: int = 3) -> None:
+        """Sign on a signature pad with real touch strokes."""
+        from kivy.tests.common import UnitTestTouch
+
+        from mobile import headless
+
+        for s in range(strokes):
+            x0, y0 = pad.to_window(pad.x + 40 + s * 120, pad.center_y)
+            touch = UnitTestTouch(x0, y0)
+            touch.touch_down()
+            for i in range(1, 16):
+                touch.touch_move(x0 + i * 6, y0 + (30 if i % 4 < 2 else -30))
+            touch.touch_up()
+        headless.settle(2)
+
+
+@pytest.fixture
+def finger(kivy_app) -> Finger:
+    """Touches on the app's window."""
+    return Finger(kivy_app)
