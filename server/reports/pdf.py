@@ -45,6 +45,8 @@ def _fpdf_class() -> type:
 
 def _blank_document() -> Any:
     """A new A4 document with the CJK font loaded (a copy of the process's parsed one)."""
+    from fontTools import ttLib
+
     path = find_cjk_font()
     with _lock:
         if path not in _base:
@@ -52,7 +54,12 @@ def _blank_document() -> Any:
             # .ttc collections: the first face is the regular one (WenQuanYi Micro Hei).
             pdf.add_font(FONT, fname=str(path), collection_font_number=0)
             _base[path] = pdf
-        return copy.deepcopy(_base[path])
+        document = copy.deepcopy(_base[path])
+    # fpdf2's deep copy shares the fontTools font, and writing the PDF subsets that font in place:
+    # the next report would miss every glyph the first did not use. Each copy gets its own font,
+    # opened lazily (cheap); the widths and cmap fpdf2 computed from the same file stay shared.
+    document.fonts[FONT].ttfont = ttLib.TTFont(path, fontNumber=0, lazy=True, recalcTimestamp=False)
+    return document
 
 
 def _yuan(cents: int) -> str:

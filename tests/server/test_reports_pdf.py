@@ -47,9 +47,9 @@ def _signature_png() -> bytes:
     return out.getvalue()
 
 
-def _template(company, version_no: int, leak_label: str) -> ChecklistTemplate:
+def _template(company, code: str, version_no: int, leak_label: str) -> ChecklistTemplate:
     template = ChecklistTemplate(
-        company_id=company.id, code="home-safety", version_no=version_no, name="入户安检", job_type="repair",
+        company_id=company.id, code=code, version_no=version_no, name="入户安检", job_type="repair",
         items=[{"key": "leak_test", "label": leak_label, "label_en": "Gas leak test", "type": "pass_fail_na"},
                {"key": "pressure", "label": "表前压力", "label_en": "Meter inlet pressure", "type": "number",
                 "unit": "kPa"}],
@@ -60,15 +60,15 @@ def _template(company, version_no: int, leak_label: str) -> ChecklistTemplate:
     return template
 
 
-def completed_visit(company, blobstore):
+def completed_visit(company, blobstore, code: str = "home-safety"):
     """A repair visit with every part of the report: late arrival (by the corrected clock), checklist
     answered on template v1 (v2 has since been published), a hazard, a signed quote, cleanup, a fee."""
     window = dt.datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
     tech = make_technician(company, name="王建国")
     job = make_job(company, make_household(company, name="张伟"), technician=tech, window_start=window,
                    chargeable=True)
-    used = _template(company, 1, "燃气泄漏检测")
-    _template(company, 2, "泄漏检测（新版）")
+    used = _template(company, code, 1, "燃气泄漏检测")
+    _template(company, code, 2, "泄漏检测（新版）")
     claimed = window + dt.timedelta(hours=1, minutes=55)  # 10:55 by the tablet: inside the window
     db.session.add(VisitEvent(company_id=company.id, job_id=job.id, technician_id=tech.id, kind=VisitEventKind.ARRIVED,
                               at=claimed, received_at=claimed + dt.timedelta(minutes=40), clock_offset_s=600.0,
@@ -151,6 +151,18 @@ def test_report_goes_stale_when_the_visit_data_changes(client, office, blobstore
     assert second != first and "RC-0002" in _text(second)
     meta = client.get(f"/api/v1/jobs/{job.id}/report", headers=headers[D]).get_json()
     assert meta["stale"] is False and meta["versions"] == 2 and meta["sha256"] == hashlib.sha256(second).hexdigest()
+
+
+def test_reports_of_different_visits_in_one_process_each_have_their_own_glyphs(client, office, blobstore, cjk_font):
+    company, headers = office
+    first, *_ = completed_visit(company, blobstore)
+    second, *_ = completed_visit(company, blobstore, code="home-safety-2")
+    second.customer.name = "欧阳娜娜"  # characters the first report never used
+    second.description = "更换燃气表 Replace meter; 阀门漏气"
+    db.session.commit()
+    assert "张伟" in _text(client.get(f"/api/v1/jobs/{first.id}/report.pdf", headers=headers[D]).get_data())
+    text = re.sub(r"\s+", "", _text(client.get(f"/api/v1/jobs/{second.id}/report.pdf", headers=headers[D]).get_data()))
+    assert "欧阳娜娜" in text and "阀门漏气" in text and "Replacemeter" in text
 
 
 def test_report_needs_a_completed_visit_and_an_office_role(client, office, make_company, make_user, login, blobstore):
