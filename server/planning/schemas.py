@@ -1,13 +1,18 @@
 """Wire shapes of route optimisation and the inspection planner."""
 
+import datetime as dt
+
 import marshmallow as ma
 from marshmallow import validate
+
+# A day to plan: far enough from year 1 / 9999 that its local midnight converts to UTC.
+PLAN_DAY = validate.Range(min=dt.date(2000, 1, 1), max=dt.date(2100, 12, 31))
 
 
 class OptimiseSchema(ma.Schema):
     """Which day (company local date) and, optionally, which technicians to plan."""
 
-    day = ma.fields.Date(required=True)
+    day = ma.fields.Date(required=True, validate=PLAN_DAY)
     technician_ids = ma.fields.List(ma.fields.UUID(), load_default=None)
     keep_committed = ma.fields.Boolean(load_default=True)
 
@@ -69,7 +74,7 @@ class CommitRouteSchema(ma.Schema):
 class CommitSchema(ma.Schema):
     """Commit routes for a day."""
 
-    day = ma.fields.Date(required=True)
+    day = ma.fields.Date(required=True, validate=PLAN_DAY)
     routes = ma.fields.List(ma.fields.Nested(CommitRouteSchema), required=True, validate=validate.Length(min=1))
 
 
@@ -82,7 +87,7 @@ class CommittedSchema(ma.Schema):
 class DayArgsSchema(ma.Schema):
     """?day=YYYY-MM-DD"""
 
-    day = ma.fields.Date(required=True)
+    day = ma.fields.Date(required=True, validate=PLAN_DAY)
 
 
 class EtasSchema(ma.Schema):
