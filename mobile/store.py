@@ -197,9 +197,10 @@ class DeviceStore:
         server = db.execute(
             "SELECT version FROM server_row WHERE collection=? AND id=?", (collection, row_id)
         ).fetchone()
+        # A change to a row the server has not acknowledged yet (created here) saw no server version: 0.
+        base_version = None if op is Op.CREATE else (server[0] if server else 0)
         mutation = Mutation(
-            mutation_id=new_id(), collection=collection, row_id=row_id, op=op,
-            base_version=server[0] if server else None, fields=dict(fields), device_time=now_iso(),
+            mutation_id=new_id(), collection=collection, row_id=row_id, op=op, base_version=base_version, fields=dict(fields), device_time=now_iso(),
             base={k: (current or {}).get(k) for k in fields} if op is not Op.CREATE else {},
         )
         db.execute(

@@ -88,7 +88,8 @@ class HttpTransport:
     @staticmethod
     def _fail(resp: requests.Response, what: str) -> TransportError:
         body = _error(resp)
-        return TransportError(f"{what}: HTTP {resp.status_code} {body.get('reason') or body.get('code') or ''}".strip())
+        detail = str(body.get("errors") or body.get("message") or "")[:300]
+        return TransportError(f"{what}: HTTP {resp.status_code} {body.get('reason') or body.get('code') or ''} {detail}".strip())
 
     def pull(self, cursor: str | None, limit: int) -> PullPage:
         """Changes since ``cursor`` within the device's scope."""

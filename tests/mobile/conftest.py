@@ -21,20 +21,35 @@ from mobile.demo import TZ  # noqa: E402
 
 
 @pytest.fixture
-def kivy_app(tmp_path):
-    """The tablet app with a demo day of 10 visits, built into the offscreen window (no main loop)."""
+def make_kivy_app(tmp_path):
+    """``make_kivy_app(demo_jobs=10, server_url=None)``: the tablet app built into the offscreen window
+    (no main loop), over a fresh device store with a demo day of ``demo_jobs`` visits (0: empty)."""
     from mobile import headless
 
     headless.configure()
     from mobile.app import FieldSyncApp
     from mobile.demo import load_demo
 
-    app = FieldSyncApp(tmp_path / "device.sqlite", auto_sync=False)
-    load_demo(app.store, jobs=10, day=dt.datetime.now(TZ).date())
-    headless.start(app)
-    app.manager.transition.duration = 0
-    yield app
-    headless.stop(app)
+    made = []
+
+    def make(demo_jobs: int = 10, server_url: str | None = None):
+        app = FieldSyncApp(tmp_path / f"device-{len(made)}.sqlite", server_url=server_url, auto_sync=False)
+        if demo_jobs:
+            load_demo(app.store, jobs=demo_jobs, day=dt.datetime.now(TZ).date())
+        headless.start(app)
+        app.manager.transition.duration = 0
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        headless.stop(app)
+
+
+@pytest.fixture
+def kivy_app(make_kivy_app):
+    """The tablet app with a demo day of 10 visits, in the offscreen window."""
+    return make_kivy_app()
 
 
 class Finger:
@@ -119,6 +134,17 @@ class Finger:
 
 
 @pytest.fixture
-def finger(kivy_app) -> Finger:
-    """Touches on the app's window."""
-    return Finger(kivy_app)
+def finger(make_kivy_app) -> Finger:
+    """Touches on the window of the app made last."""
+    from kivy.app import App
+
+    class _Current(Finger):
+        @property
+        def app(self):  # noqa: ANN202
+            return App.get_running_app()
+
+        @app.setter
+        def app(self, value) -> None:  # noqa: ANN001
+            pass
+
+    return _Current(None)

@@ -17,10 +17,10 @@ def _back_to_job(app, finger):
     assert app.manager.current == "job"
 
 
-def test_full_visit_by_touch(kivy_app, finger):
-    app, store = kivy_app, kivy_app.store
+def drive_visit(app, finger, job: dict) -> None:
+    """Check in, checklist, hazard, quote, signatures, cleanup, fee, complete, depart: all by touch."""
+    store = app.store
     app.photo_provider = lambda done: done(PHOTO)
-    job = _repair(app)
     assert app.manager.current == "route"
     row = next(w for w in app.current_screen.ids.rv.children[0].children if w.job_id == job["id"])
     finger.tap(row)
@@ -122,3 +122,7 @@ def test_full_visit_by_touch(kivy_app, finger):
     assert store.get("job", job["id"])["departed_at"]
     assert app.pending == store.pending_count() > 15
     headless.settle()
+
+
+def test_full_visit_by_touch(kivy_app, finger):
+    drive_visit(kivy_app, finger, _repair(kivy_app))
