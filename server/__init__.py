@@ -73,3 +73,7 @@ EXTRA_SETUP: list = []
 from server.console import init_app as _console_init_app  # noqa: E402  (the dispatcher console at /console/)
 
 EXTRA_SETUP.append(_console_init_app)
+
+from server.sync.sqlite import init_app as _sqlite_init_app  # noqa: E402  (WAL for the SQLite server database)
+
+EXTRA_SETUP.append(_sqlite_init_app)

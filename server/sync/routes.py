@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import Response
 from flask_smorest import Blueprint
 
 from server.auth.models import Role
@@ -9,13 +10,16 @@ from server.auth.service import requires
 from server.db import utcnow
 from server.errors import ApiError
 from server.extensions import db
+from server.sync.fastdump import json_response
 from server.sync.pull import BadCursor, pull_page
 from server.sync.push import push_batch
 from server.sync.scope import scope_for
-from server.sync.service import check_protocol_header, sync_context
-from sync.records import PullPage, PullRequest, PushRequest, PushResponse
+from server.sync.service import SUPPORTED_VERSIONS, check_protocol_header, protocol_unsupported, sync_context
+from sync.records import PullRequest, PushRequest
 from sync.wire import PullRequestSchema, PullResponseSchema, PushRequestSchema, PushResponseSchema
 
+# The response schemas dump through their compiled form (server/sync/fastdump.py): same output, less time.
+_PULL, _PUSH = PullResponseSchema(), PushResponseSchema()
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Tablet sync: pull, push, change signal")
 
 
@@ -28,8 +32,10 @@ def _protocol() -> None:
 @blp.arguments(PullRequestSchema)
 @blp.response(200, PullResponseSchema)
 @requires(Role.TECHNICIAN)
-def pull(req: PullRequest) -> PullPage:
+def pull(req: PullRequest) -> Response:
     """One page of the changes in this tablet's scope after its cursor, and the rows that left it."""
+    if req.protocol_version not in SUPPORTED_VERSIONS:  # the body's declaration must agree too
+        raise protocol_unsupported(req.protocol_version)
     ctx = sync_context()
     scope = scope_for(ctx.company, ctx.technician.id, utcnow())
     try:
@@ -39,17 +45,17 @@ def pull(req: PullRequest) -> PullPage:
         raise ApiError(400, "bad_cursor", "the cursor was not made by this server; pull again from the start",
                        errors={"json": {"cursor": ["not a cursor of this server"]}}) from None
     db.session.commit()
-    return page
+    return json_response(_PULL, page)
 
 
 @blp.route("/push", methods=["POST"])
 @blp.arguments(PushRequestSchema)
 @blp.response(200, PushResponseSchema)
 @requires(Role.TECHNICIAN)
-def push(req: PushRequest) -> PushResponse:
+def push(req: PushRequest) -> Response:
     """Apply a batch of outbox mutations in order, in one transaction; one result per mutation."""
     received = utcnow()
     ctx = sync_context()
     response = push_batch(db.session, ctx, req, received)
     db.session.commit()
-    return response
+    return json_response(_PUSH, response)

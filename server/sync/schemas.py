@@ -113,8 +113,12 @@ def wire_columns(collection: str) -> list[sa.Column]:
 
 
 def dump_rows(collection: str, rows: list[Any]) -> list[dict[str, Any]]:
-    """The wire data of many rows of one collection (selected with ``wire_columns``) in one call."""
-    return data_schema(collection).dump(rows, many=True)
+    """The wire data of many rows of one collection (selected with ``wire_columns``): the schema's
+    dump, compiled once per collection (see fastdump)."""
+    from server.sync.fastdump import compile_dump
+
+    dump = compile_dump(data_schema(collection))
+    return [dump(r) for r in rows]
 
 
 def load_values(collection: str, values: dict[str, Any]) -> dict[str, Any]:

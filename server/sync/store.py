@@ -64,6 +64,24 @@ class SqlServerStore:
         j = Job.__table__.c
         return {str(i) for i in self.session.execute(sa.select(j.id).where(predicate(scope, "job"))).scalars()}
 
+    def scope_keys(self, technician_id: str) -> tuple[set[str], set[str], set[str]]:
+        """The scope's key sets in one query: job ids (tombstones included), and the customers and
+        premises of the live ones (the optional fast path of sync.scope.compute_scope)."""
+        tech = as_uuid(technician_id)
+        if tech is None:
+            return set(), set(), set()
+        scope = scope_for(self.company, tech, self.now)
+        j = Job.__table__.c
+        jobs, customers, premises = set(), set(), set()
+        for job_id, customer_id, premises_id, deleted in self.session.execute(
+            sa.select(j.id, j.customer_id, j.premises_id, j.deleted).where(predicate(scope, "job"))
+        ):
+            jobs.add(str(job_id))
+            if not deleted:
+                customers.add(str(customer_id))
+                premises.add(str(premises_id))
+        return jobs, customers, premises
+
     def previously_assigned(self, technician_id: str, job_ids: Collection[str]) -> set[str]:
         """Jobs that were this technician's: assigned now (outside the window), in the audit log's
         history of ``technician_id``, or once held by one of their devices."""

@@ -174,6 +174,9 @@ def test_an_old_protocol_gets_426_and_a_revoked_tablet_401_with_wipe(tablet, mak
     header = tablet.client.post("/api/v1/sync/pull", json={"protocol_version": 1},
                                 headers={**tablet.headers, "X-Fieldsync-Protocol": "3"})
     assert header.status_code == 426
+    disagree = tablet.client.post("/api/v1/sync/pull", json={"protocol_version": 2},
+                                  headers={**tablet.headers, "X-Fieldsync-Protocol": "1"})
+    assert disagree.status_code == 426 and disagree.headers["X-Fieldsync-Supported-Protocols"] == "1"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
     make_user(tablet.company, "dispatcher", "disp-sync")
     resp = client.post("/api/v1/auth/revoke-device", json={"device_id": tablet.device_id},
