@@ -233,13 +233,9 @@ def seed(db: Database, technicians: int, jobs_each: int, *, prefix: str = "tech"
     ``jobs_each`` dispatched jobs in today's and tomorrow's windows, in bulk (one commit)."""
     from server.auth.models import Role, User
     from server.auth.service import hash_password
-    from server.customers.models import Customer, CustomerCategory, Meter, Premises
-    from server.db import utcnow
     from server.extensions import db as sqla
-    from server.jobs.models import Job, JobType
     from server.org.models import Company, ServiceCentre
     from server.people.models import Certification, Technician
-    from sync.domain.jobs import JobStatus
 
     with app_on(db):
         company = Company(code=f"e2e-{uuid.uuid4().hex[:6]}", name="申江燃气测试", timezone="Asia/Shanghai",
@@ -248,7 +244,6 @@ def seed(db: Database, technicians: int, jobs_each: int, *, prefix: str = "tech"
         sqla.session.flush()
         sqla.session.add(ServiceCentre(company_id=company.id, name="浦东服务中心", lat=31.23, lon=121.47))
         hashed = hash_password(PASSWORD)
-        now = utcnow()
         today = dt.date.today()
         seeds: list[TechSeed] = []
         n = 0
@@ -265,31 +260,61 @@ def seed(db: Database, technicians: int, jobs_each: int, *, prefix: str = "tech"
                                            number=f"C{t:05d}", issued_on=today - dt.timedelta(days=365),
                                            expires_on=today + dt.timedelta(days=365)))
             seeded = TechSeed(user.username, str(user.id), str(tech.id))
-            for j in range(jobs_each + households_extra):
-                n += 1
-                customer = Customer(company_id=company.id, account_no=f"E{n:07d}", name=f"客户{n}",
-                                    category=CustomerCategory.RESIDENTIAL, phone=f"139{n:08d}")
-                sqla.session.add(customer)
-                sqla.session.flush()
-                premises = Premises(company_id=company.id, customer_id=customer.id, address=f"测试路{n}号",
-                                    district="浦东新区", lat=31.2, lon=121.5, access_notes="")
-                sqla.session.add(premises)
-                sqla.session.flush()
-                sqla.session.add(Meter(company_id=company.id, premises_id=premises.id, serial=f"M{n:08d}",
-                                       calibration_due_on=today + dt.timedelta(days=365)))
-                if j >= jobs_each:
-                    continue
-                start = now + dt.timedelta(hours=1 + j)
-                job = Job(company_id=company.id, ref=f"E-{n:06d}", job_type=JobType.SAFETY_INSPECTION,
-                          customer_id=customer.id, premises_id=premises.id, technician_id=tech.id,
-                          window_start=start, window_end=start + dt.timedelta(hours=2),
-                          status=JobStatus.DISPATCHED, chargeable=False, route_order=j + 1)
-                sqla.session.add(job)
-                sqla.session.flush()
-                seeded.job_ids.append(str(job.id))
+            seeded.job_ids = _add_jobs(company, tech, jobs_each, households_extra, n)
+            n += jobs_each + households_extra
             seeds.append(seeded)
         sqla.session.commit()
         return World(str(company.id), seeds)
+
+
+def _add_jobs(company: object, tech: object, jobs: int, households_extra: int, n: int) -> list[str]:
+    """Households (customer, premises, meter) and dispatched jobs in the next hours for ``tech``."""
+    from server.customers.models import Customer, CustomerCategory, Meter, Premises
+    from server.db import utcnow
+    from server.extensions import db as sqla
+    from server.jobs.models import Job, JobType
+    from sync.domain.jobs import JobStatus
+
+    now, today = utcnow(), dt.date.today()
+    ids: list[str] = []
+    for j in range(jobs + households_extra):
+        n += 1
+        customer = Customer(company_id=company.id, account_no=f"E{n:07d}-{uuid.uuid4().hex[:4]}",  # type: ignore[attr-defined]
+                            name=f"客户{n}", category=CustomerCategory.RESIDENTIAL, phone=f"139{n:08d}")
+        sqla.session.add(customer)
+        sqla.session.flush()
+        premises = Premises(company_id=company.id, customer_id=customer.id, address=f"测试路{n}号",  # type: ignore[attr-defined]
+                            district="浦东新区", lat=31.2, lon=121.5, access_notes="")
+        sqla.session.add(premises)
+        sqla.session.flush()
+        sqla.session.add(Meter(company_id=company.id, premises_id=premises.id, serial=f"M{n:08d}",  # type: ignore[attr-defined]
+                               calibration_due_on=today + dt.timedelta(days=365)))
+        if j >= jobs:
+            continue
+        start = now + dt.timedelta(hours=1, minutes=10 * j)
+        job = Job(company_id=company.id, ref=f"E-{n:06d}-{uuid.uuid4().hex[:4]}", job_type=JobType.SAFETY_INSPECTION,  # type: ignore[attr-defined]
+                  customer_id=customer.id, premises_id=premises.id, technician_id=tech.id,  # type: ignore[attr-defined]
+                  window_start=start, window_end=start + dt.timedelta(hours=2),
+                  status=JobStatus.DISPATCHED, chargeable=False, route_order=j + 1)
+        sqla.session.add(job)
+        sqla.session.flush()
+        ids.append(str(job.id))
+    return ids
+
+
+def add_jobs(db: Database, username: str, jobs: int) -> list[str]:
+    """More dispatched jobs (with their households) for a seeded technician; their ids."""
+    from server.auth.models import User
+    from server.extensions import db as sqla
+    from server.org.models import Company
+    from server.people.models import Technician
+
+    with app_on(db):
+        user = sqla.session.execute(sa.select(User).where(User.username == username)).scalar_one()
+        tech = sqla.session.execute(sa.select(Technician).where(Technician.user_id == user.id)).scalar_one()
+        ids = _add_jobs(sqla.session.get(Company, user.company_id), tech, jobs, 0, 10_000 + jobs)
+        sqla.session.commit()
+        return ids
 
 
 def issue_device_tokens(db: Database, usernames: list[str], prefix: str = "dev") -> dict[str, tuple[str, str]]:

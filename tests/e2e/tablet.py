@@ -242,11 +242,37 @@ def _main(argv: list[str] | None = None) -> int:
         for i in range(args.steps):
             with tablet.store.batch() as batch:
                 for k in range(args.batch):
-                    batch.create("note", {"job_id": job["id"], "author_name": args.user, "text": f"save {i}.{k}",
+                    batch.create("note", {"job_id": job["id"], "author_name": args.user, "text": f"save {args.seed}-{i}.{k}",
                                           "written_at": tablet.clock().isoformat()})
             print(f"saved {i + 1}", flush=True)
     elif args.mode == "pull":
-        report = tablet.engine.sync(progress=lambda rows, more: print(f"pulled {rows} {int(more)}", flush=True))
+        # The technician keeps saving while the sync worker pulls (the app allows it): each saved
+        # note is reported once its transaction committed.
+        import threading
+
+        job = tablet.jobs()[0]
+        stop, pulling = threading.Event(), threading.Event()
+
+        def keep_saving() -> None:
+            pulling.wait(timeout=60)  # from the first page on: the push phase has sent what was queued
+            for i in range(args.steps):
+                if stop.is_set():
+                    return
+                tablet.store.create("note", {"job_id": job["id"], "author_name": args.user,
+                                             "text": f"during pull {i}", "written_at": tablet.clock().isoformat()})
+                print(f"saved {i}", flush=True)
+                time.sleep(0.02)
+
+        saver = threading.Thread(target=keep_saving, daemon=True)
+        saver.start()
+
+        def progress(rows: int, more: bool) -> None:
+            print(f"pulled {rows} {int(more)}", flush=True)
+            pulling.set()
+
+        report = tablet.engine.sync(progress=progress)
+        stop.set()
+        saver.join(timeout=10)
         print(f"done {int(report.complete)}", flush=True)
     elif args.mode == "work":
         for i in range(args.steps):
