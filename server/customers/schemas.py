@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import marshmallow as ma
@@ -21,7 +22,14 @@ from sync.domain.jobs import JobStatus
 PHONE = validate.Regexp(r"^[0-9+\-() ]{3,40}$", error="digits, spaces and + - ( ) only, 3 to 40 characters")
 ACCOUNT_NO = validate.Regexp(r"^[A-Za-z0-9_\-]{1,40}$", error="letters, digits, - and _ only, 1 to 40 characters")
 OPTIONAL_PHONE = validate.Regexp(r"^([0-9+\-() ]{3,40})?$", error="empty, or digits, spaces and + - ( ), 3 to 40")
-ID_NUMBER = validate.Regexp(r"^[A-Za-z0-9]{0,40}$", error="letters and digits only, at most 40")
+_ID_NUMBER = re.compile(r"[A-Za-z0-9]{0,40}")
+
+
+def _check_id_number(value: str) -> None:
+    # A function, not validate.Regexp: a Regexp would be published as the field's OpenAPI pattern,
+    # which the masked value office staff receive ("*…1234") could never match.
+    if not _ID_NUMBER.fullmatch(value):
+        raise ma.ValidationError("letters and digits only, at most 40")
 
 
 def update_schema(base: type[ma.Schema], name: str, doc: str, exclude: tuple[str, ...] = ()) -> type[ma.Schema]:
@@ -119,7 +127,10 @@ class CustomerSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=120))
     category = ma.fields.Enum(CustomerCategory, by_value=True, required=True)
     phone = ma.fields.String(load_default="", validate=OPTIONAL_PHONE)
-    id_number = ma.fields.String(load_default="", validate=ID_NUMBER)
+    id_number = ma.fields.String(
+        load_default="", validate=_check_id_number,
+        metadata={"description": "letters and digits, at most 40; masked (*…1234) for non-admins, absent for technicians"},
+    )
     special_care = ma.fields.Boolean(load_default=False)
     special_care_reason = ma.fields.String(load_default="", validate=validate.Length(max=200))
     notes = ma.fields.String(load_default="", validate=validate.Length(max=4000))
