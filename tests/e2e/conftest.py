@@ -65,3 +65,6 @@ def servers(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     yield start
     for server in started:
         server.stop()
+        tail = server.log_tail(80)
+        if "Traceback" in tail:  # shown by pytest when the test failed
+            print(f"--- server log {server.log_path} (tail) ---\n{tail}")
