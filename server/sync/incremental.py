@@ -58,12 +58,20 @@ def membership_moved(session: Session, device: Device, scope: Scope, held: dict,
 
 def in_scope_rows(session: Session, scope: Scope, target: int, wanted: dict[str, list[uuid.UUID]]
                   ) -> dict[tuple[str, uuid.UUID], Any]:
-    """Those of the wanted rows that are in scope now (at most version ``target``), with their wire columns."""
+    """Those of the wanted rows that are in scope now (at most version ``target``), with their wire columns.
+
+    Rows are read by primary key and tested row by row (a job by its own assignee and window, the
+    rest through EXISTS on the job's indexes), so the cost follows the rows, not the scope."""
     found: dict[tuple[str, uuid.UUID], Any] = {}
     for collection, ids in wanted.items():
         t = MODELS[collection].__table__
-        for r in session.execute(sa.select(*wire_columns(collection))
-                                 .where(t.c.id.in_(ids), t.c.version <= target, predicate(scope, collection))):
+        stmt = sa.select(*wire_columns(collection)).where(t.c.id.in_(ids), t.c.version <= target,
+                                                         t.c.company_id == scope.company_id)
+        if collection == "job":
+            rows = [r for r in session.execute(stmt) if in_window(scope, r.technician_id, r.window_start)]
+        else:
+            rows = list(session.execute(stmt.where(predicate(scope, collection, correlated=True))))
+        for r in rows:
             found[(collection, r.id)] = r
     return found
 

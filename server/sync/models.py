@@ -115,3 +115,6 @@ class DeviceScope(Base):
     seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     prev_held: Mapped[bool] = mapped_column(default=False)
     prev_version: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+    # The incremental pull looks rows up by id across collections.
+    __table_args__ = (sa.Index("ix_device_scope_device_row", "device_pk", "row_id"),)

@@ -78,18 +78,36 @@ def keyset(scope: Scope, which: Keyset) -> sa.Select | None:
     return None
 
 
-def predicate(scope: Scope, collection: str) -> sa.ColumnElement[bool]:
-    """The WHERE clause selecting the rows of ``collection`` in the scope (tombstones included)."""
+def member(scope: Scope, which: Keyset, column: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    """Whether ``column`` is in a key set, tested row by row (EXISTS through the job's own indexes):
+    for checking a few given rows, where materialising the whole key set would cost O(scope)."""
+    j = Job.__table__.c
+    live = [*_job_filter(scope), j.deleted.is_(False)]
+    if which is Keyset.SELF:
+        return column == scope.technician_id
+    target = {Keyset.JOB: j.id, Keyset.CUSTOMER: j.customer_id, Keyset.PREMISES: j.premises_id}[which]
+    return sa.exists().where(target == column, *live)
+
+
+def predicate(scope: Scope, collection: str, *, correlated: bool = False) -> sa.ColumnElement[bool]:
+    """The WHERE clause selecting the rows of ``collection`` in the scope (tombstones included).
+
+    ``correlated`` tests each row against the key sets (for a handful of given rows); otherwise the
+    key sets are subqueries (for scanning the whole scope)."""
     table = MODELS[collection].__table__
     c = table.c
     company = c.company_id == scope.company_id
+
+    def in_(which: Keyset, column: sa.ColumnElement) -> sa.ColumnElement[bool]:
+        return member(scope, which, column) if correlated else column.in_(keyset(scope, which))
+
     if collection == "job":
         # The job rows themselves: a deleted one still goes out once, as a tombstone.
         return sa.and_(*_job_filter(scope))
     if collection == "hazard":
         open_ = c.status != HazardStatus.FIXED
-        return sa.and_(company, sa.or_(sa.and_(c.premises_id.in_(keyset(scope, Keyset.PREMISES)), open_),
-                                       c.job_id.in_(keyset(scope, Keyset.JOB))))
+        return sa.and_(company, sa.or_(sa.and_(in_(Keyset.PREMISES, c.premises_id), open_),
+                                       in_(Keyset.JOB, c.job_id)))
     if collection == "checklist_template":
         j = Job.__table__.c
         types = sa.select(j.job_type).where(*_job_filter(scope), j.deleted.is_(False))
@@ -104,10 +122,9 @@ def predicate(scope: Scope, collection: str) -> sa.ColumnElement[bool]:
         # Until the end of the scope's first day: membership changes with the day, not the clock.
         return sa.and_(company, c.district.in_(districts), c.ends_at >= scope.lo)
     rule = REGISTRY[collection].scope
-    ids = keyset(scope, rule.keyset)
-    if ids is None:
+    if rule.keyset is Keyset.COMPANY:
         return company
-    return sa.and_(company, c[rule.field].in_(ids))
+    return sa.and_(company, in_(rule.keyset, c[rule.field]))
 
 
 # Collections whose membership can change without their own rows changing, other than through a

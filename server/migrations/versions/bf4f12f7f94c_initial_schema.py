@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 90acf34eb88a
+Revision ID: bf4f12f7f94c
 Revises: 
-Create Date: 2026-11-27 21:22:04.597791
+Create Date: 2026-11-27 21:51:02.367406
 """
 from alembic import op
 import sqlalchemy as sa
 import server.db
 
 
-revision = '90acf34eb88a'
+revision = 'bf4f12f7f94c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -643,6 +643,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['device_pk'], ['device.id'], name=op.f('fk_device_scope_device_pk_device')),
     sa.PrimaryKeyConstraint('device_pk', 'collection', 'row_id', name=op.f('pk_device_scope'))
     )
+    with op.batch_alter_table('device_scope', schema=None) as batch_op:
+        batch_op.create_index('ix_device_scope_device_row', ['device_pk', 'row_id'], unique=False)
+
     op.create_table('follow_up_task',
     sa.Column('job_id', sa.Uuid(), nullable=True),
     sa.Column('complaint_id', sa.Uuid(), nullable=True),
@@ -1019,6 +1022,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_follow_up_task_company_id'))
 
     op.drop_table('follow_up_task')
+    with op.batch_alter_table('device_scope', schema=None) as batch_op:
+        batch_op.drop_index('ix_device_scope_device_row')
+
     op.drop_table('device_scope')
     with op.batch_alter_table('checklist_answer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_checklist_answer_job_id'))
