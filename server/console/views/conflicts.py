@@ -3,7 +3,6 @@ must look; resolving goes through the sync service's own function, as POST /conf
 
 from __future__ import annotations
 
-import inspect
 import json
 import uuid
 from typing import Any
@@ -17,6 +16,7 @@ from server.console.actions import load, require_role, run
 from server.console.frame import refusal
 from server.console.i18n import t
 from server.console.session import console_login_required
+from server.errors import not_found
 from server.extensions import db
 from server.jobs.models import Job
 
@@ -35,13 +35,11 @@ def _sync() -> dict[str, Any] | None:
     parts: dict[str, Any] = {"model": SyncConflict, "status": ConflictStatus, "resolve": None, "schema": None,
                              "acknowledge_only": frozenset()}
     try:
-        from server.sync.conflicts import ACKNOWLEDGE_ONLY, resolve_conflict
+        from server.sync.conflict_service import ACKNOWLEDGE_ONLY, resolve_conflict
         from server.sync.schemas import ResolveConflictSchema
     except ImportError:
         return parts
-    # The API view's own body, below its request parsing and token check (the console has set
-    # ``g.user`` from its session): the same rules, the same audit, the same commit.
-    parts["resolve"] = inspect.unwrap(resolve_conflict)
+    parts["resolve"] = resolve_conflict  # the API's own rules and audit; ``run`` commits once
     parts["schema"] = ResolveConflictSchema
     parts["acknowledge_only"] = ACKNOWLEDGE_ONLY
     return parts
@@ -99,7 +97,10 @@ def resolve(conflict_id: uuid.UUID):
         body = load(sync["schema"](), {
             "resolution": request.form.get("resolution", ""), "note": request.form.get("note", ""),
         })
-        return sync["resolve"](body, conflict_id)
+        conflict = db.session.get(sync["model"], conflict_id)
+        if conflict is None or conflict.company_id != g.user.company_id:
+            raise not_found("conflict", conflict_id)
+        return sync["resolve"](conflict, body["resolution"], note=body.get("note", ""), user=g.user)
 
     _, error = run(change)
     if error:
