@@ -2,7 +2,7 @@
 
 申江燃气有限公司 (code ``demo``) of 华东燃气集团: two service centres, a dispatcher, eight technicians,
 customer service and an admin; a few hundred households with their files and inspection history;
-checklists, a price list, and today's and tomorrow's work. The load is idempotent: a second run
+checklists, a price list, today's and tomorrow's work, and two open sync conflicts to review. The load is idempotent: a second run
 finds the company and changes nothing; ``reset=True`` deletes the demo company's rows first.
 """
 
@@ -61,7 +61,7 @@ def load_demo(households: int = 300, reset: bool = False) -> list[str]:
 
 
 def _load(session, households: int, password_hash: str) -> Company:
-    from server.demo import hazards, history, office, org, specials, work
+    from server.demo import conflicts, hazards, history, office, org, specials, work
     from server.demo import households as homes
     from server.demo.context import Demo
 
@@ -79,8 +79,9 @@ def _load(session, households: int, password_hash: str) -> Company:
     # About half the households get a visit in the two days, 6–8 per technician per day at full size.
     per_day = max(1, min(8, households // (4 * len(demo.technicians))))
     work.fill_days(demo, planner, per_day)
-    work.materialise(demo, planner)
+    jobs = work.materialise(demo, planner)
     specials.link_rectifications(demo, planner)
+    conflicts.make_conflicts(demo, jobs)
     office.make_hotline_calls(demo)
     office.make_outage(demo)
     return company
@@ -105,6 +106,7 @@ def _summary(company: Company) -> list[str]:
     from server.jobs.models import Job, ServiceCall
     from server.notifications.models import OutageNotice
     from server.people.models import Certification, Technician
+    from server.sync.models import ConflictStatus, SyncConflict
     from server.visits.models import Hazard, HazardStatus, PriceItem
 
     cid = company.id
@@ -137,6 +139,7 @@ def _summary(company: Company) -> list[str]:
         f"({_count(Hazard, cid, Hazard.status != HazardStatus.FIXED, Hazard.rectify_by < now)} past deadline); "
         f"hotline calls awaiting an answer: {_count(ServiceCall, cid, ServiceCall.answered_at.is_(None))}; "
         f"outage notices: {_count(OutageNotice, cid)}; price items: {_count(PriceItem, cid)}",
+        f"  open sync conflicts to review: {_count(SyncConflict, cid, SyncConflict.status == ConflictStatus.OPEN)}",
     ]
 
 

@@ -94,6 +94,7 @@ def test_dispatcher_takes_a_call_assigns_it_and_resolves_a_conflict(page, live_c
     # The conflicts inbox: both values, the rule, who must look; keep the server's value.
     page.click("nav.mainnav >> text=同步冲突")
     page.wait_for_url("**/console/conflicts")
+    open_before = page.locator("article.conflict").count()
     card = page.locator("article.conflict").first
     text = card.inner_text()
     assert "plan_owned_by_dispatch" in text and "服务器的值" in text and "平板的值" in text and "调度员" in text
@@ -101,8 +102,9 @@ def test_dispatcher_takes_a_call_assigns_it_and_resolves_a_conflict(page, live_c
     card.locator("input[name=note]").fill("已与技术员电话确认")
     card.locator("button[value=keep_server]").click()
     page.wait_for_selector(".flash.ok")
-    assert page.locator("article.conflict").count() == 0
-    assert page.locator(".empty").first.inner_text() == "没有待处理的冲突。"
+    # The demo's own conflicts (a stale route_order, both access notes) stay open for the next look.
+    assert page.locator("article.conflict").count() == open_before - 1
+    assert "plan_owned_by_dispatch" not in page.locator("main").inner_text()
     page.goto(base + "/console/conflicts?status=resolved")
     assert "已与技术员电话确认" in page.locator("article.conflict").first.inner_text()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,7 @@ from server.notifications.models import OutageNotice
 from server.org.models import Company, ServiceCentre
 from server.people.models import Certification, Technician
 from server.people.service import qualified
+from server.sync.models import ConflictStatus, SyncConflict
 from server.visits.models import FeeCollection, Hazard, HazardStatus, PriceItem, Quote, Signature
 from sync.domain.quotes import approval_covers
 
@@ -29,7 +31,7 @@ SMALL = 40
 TZ = ZoneInfo("Asia/Shanghai")
 PASSWORD = "fieldsync-demo"
 TABLES = (Company, User, Technician, Certification, Customer, Premises, Meter, Job, Appointment, Hazard,
-          ServiceCall, Complaint, PriceItem, ChecklistTemplate, OutageNotice)
+          ServiceCall, Complaint, PriceItem, ChecklistTemplate, OutageNotice, SyncConflict)
 
 
 def _counts() -> dict[str, int]:
@@ -221,3 +223,26 @@ def test_a_stale_demo_says_to_reset(demo):
     db.session.commit()
     lines = load_demo(households=SMALL)
     assert "already loaded" in lines[0] and "--reset" in lines[1]
+
+
+def test_the_conflicts_inbox_has_a_stale_route_order_and_both_access_notes(demo, client):
+    from tests.fixtures.console import Console
+
+    conflicts = {c.field: c for c in db.session.scalars(
+        sa.select(SyncConflict).where(SyncConflict.status == ConflictStatus.OPEN))}
+    assert set(conflicts) == {"route_order", "access_notes"}
+    order = conflicts["route_order"]
+    job = db.session.get(Job, order.job_id)
+    # Dispatch's order stands on the row; the tablet's losing value is kept in the record (G6).
+    assert order.rule == "plan_dispatch_wins" and job.route_order == order.server_value != order.device_value
+    assert job.status == "dispatched" and order.technician_id == job.technician_id
+    assert order.created_at < dt.datetime.now(dt.UTC)
+    notes = conflicts["access_notes"]
+    premises = db.session.get(Premises, uuid.UUID(notes.row_id))
+    assert notes.rule == "notes_both_kept"
+    assert notes.server_value in premises.access_notes and notes.device_value in premises.access_notes
+    # The dispatcher sees both in the console's inbox.
+    session = Console(client, None, None)
+    assert session.sign_in("dispatcher1", PASSWORD).status_code == 303
+    page = client.get("/console/conflicts").get_data(as_text=True)
+    assert "plan_dispatch_wins" in page and "notes_both_kept" in page and job.ref in page
