@@ -65,14 +65,15 @@ def in_scope_rows(session: Session, scope: Scope, target: int, wanted: dict[str,
     found: dict[tuple[str, uuid.UUID], Any] = {}
     for collection, ids in wanted.items():
         t = MODELS[collection].__table__
-        stmt = sa.select(*wire_columns(collection)).where(t.c.id.in_(ids), t.c.version <= target,
-                                                         t.c.company_id == scope.company_id)
+        # By primary key only: the company is checked on the rows (see scope.predicate).
+        stmt = sa.select(*wire_columns(collection)).where(t.c.id.in_(ids), t.c.version <= target)
         if collection == "job":
             rows = [r for r in session.execute(stmt) if in_window(scope, r.technician_id, r.window_start)]
         else:
             rows = list(session.execute(stmt.where(predicate(scope, collection, correlated=True))))
         for r in rows:
-            found[(collection, r.id)] = r
+            if r.company_id == scope.company_id:
+                found[(collection, r.id)] = r
     return found
 
 

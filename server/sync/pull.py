@@ -183,7 +183,9 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
             held = held_rows(session, device, collection, [r.id for r in batch])
             for r in batch:
                 old = held.get((collection, r.id))
-                if _sendable(old, r):
+                if r.company_id != scope.company_id:
+                    pass  # never another company's row (the key sets are the company's own)
+                elif _sendable(old, r):
                     if len(out) == limit:
                         has_more = True
                         break

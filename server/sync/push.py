@@ -9,16 +9,20 @@ column cannot hold) and keeps the device's clock offset and what the device now 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import replace
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.errors import ApiError
 from server.sync.pull import ScopeLedger, held_rows
-from server.sync.schemas import as_uuid
+from server.sync.schemas import MODELS, as_uuid
 from server.sync.service import SyncContext, precheck, record_clock
 from server.sync.store import SqlServerStore
-from sync.records import MutationResult, Principal, PushRequest, PushResponse, ResultStatus, StoredResult
+from sync import reasons as R
+from sync.merge import reject
+from sync.records import MutationResult, Op, Principal, PushRequest, PushResponse, ResultStatus, StoredResult
 from sync.server_core import InvalidRequest, ProtocolVersionUnsupported, ServerCore, fingerprint
 
 
@@ -36,11 +40,14 @@ def push_batch(session: Session, ctx: SyncContext, req: PushRequest, received: d
     # Values the database could not hold are refused here, one by one, and answered like any other.
     refused: dict[int, MutationResult] = {}
     seen: set[str] = set()
+    taken = _ids_taken_elsewhere(session, ctx, req.mutations)
     for i, m in enumerate(req.mutations):
         if m.mutation_id in stored or m.mutation_id in seen:
             continue
         seen.add(m.mutation_id)
         decision = precheck(m)
+        if decision is None and m.op is Op.CREATE and (m.collection, m.row_id) in taken:
+            decision = reject(R.ROW_EXISTS, collection=m.collection, row_id=m.row_id)
         if decision is not None:
             refused[i] = MutationResult(m.mutation_id, decision.status, reason=decision.reason,
                                         message=decision.message)
@@ -63,6 +70,22 @@ def push_batch(session: Session, ctx: SyncContext, req: PushRequest, received: d
     results = [refused[i] if i in refused else next(it) for i in range(len(req.mutations))]
     _note_held(session, ctx, results)
     return PushResponse(results=results, server_time=now)
+
+
+def _ids_taken_elsewhere(session: Session, ctx: SyncContext, mutations: list) -> set[tuple[str, str]]:
+    """Ids a device wants to create that another company's row already has (ids are global keys)."""
+    wanted: dict[str, list[uuid.UUID]] = {}
+    for m in mutations:
+        row_id = as_uuid(m.row_id)
+        if m.op is Op.CREATE and m.collection in MODELS and row_id is not None:
+            wanted.setdefault(m.collection, []).append(row_id)
+    taken: set[tuple[str, str]] = set()
+    for collection, ids in wanted.items():
+        t = MODELS[collection].__table__
+        for row_id, company in session.execute(sa.select(t.c.id, t.c.company_id).where(t.c.id.in_(ids))):
+            if company != ctx.company.id:
+                taken.add((collection, str(row_id)))
+    return taken
 
 
 def _note_held(session: Session, ctx: SyncContext, results: list[MutationResult]) -> None:

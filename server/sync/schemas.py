@@ -107,9 +107,11 @@ def data_schema(collection: str) -> ma.Schema:
 
 
 def wire_columns(collection: str) -> list[sa.Column]:
-    """The columns a pull selects for a collection: id, version, deleted and the synced fields."""
+    """The columns a pull selects for a collection: id, version, deleted, company and the synced fields."""
     table = MODELS[collection].__table__
-    return [table.c.id, table.c.version, table.c.deleted] + [table.c[n] for n in REGISTRY[collection].fields]
+    # company_id is selected for the caller's own check; it is not part of the dumped data.
+    return [table.c.id, table.c.version, table.c.deleted, table.c.company_id] + [
+        table.c[n] for n in REGISTRY[collection].fields]
 
 
 def dump_rows(collection: str, rows: list[Any]) -> list[dict[str, Any]]:

@@ -94,11 +94,12 @@ class SqlServerStore:
             sa.select(j.id).where(j.company_id == self.company.id, j.id.in_(ids), j.technician_id == tech)
         ).scalars()}
         a = AuditEntry.__table__.c
-        for entity_id, changes in self.session.execute(
-            sa.select(a.entity_id, a.changes).where(a.company_id == self.company.id, a.entity == "job",
-                                                   a.entity_id.in_([str(i) for i in ids]))
+        for entity_id, changes, company in self.session.execute(
+            sa.select(a.entity_id, a.changes, a.company_id).where(a.entity == "job",
+                                                                 a.entity_id.in_([str(i) for i in ids]))
         ):
-            if technician_id in [str(v) for v in (changes or {}).get("technician_id", [])]:
+            if company == self.company.id and technician_id in [
+                    str(v) for v in (changes or {}).get("technician_id", [])]:
                 found.add(entity_id)
         ds, d = DeviceScope.__table__.c, Device.__table__.c
         found.update(str(i) for i in self.session.execute(
@@ -109,10 +110,10 @@ class SqlServerStore:
         return found
 
     def _select(self, collection: str, *where: Any) -> list[Row]:
-        table = MODELS[collection].__table__
-        found = self.session.execute(
-            sa.select(*wire_columns(collection)).where(table.c.company_id == self.company.id, *where)
-        ).all()
+        # Filtered by company on the rows read, not in SQL: with a company_id term SQLite prefers the
+        # company's index (every row of the company) to the id / foreign-key index the caller names.
+        found = [r for r in self.session.execute(sa.select(*wire_columns(collection)).where(*where))
+                 if r.company_id == self.company.id]
         data = dump_rows(collection, found)
         return [Row(collection, str(r.id), r.version, r.deleted, d) for r, d in zip(found, data, strict=True)]
 
@@ -187,9 +188,8 @@ class SqlServerStore:
             model = MODELS[collection]
             existing = {
                 str(o.id): o for o in self.session.execute(
-                    sa.select(model).where(model.company_id == self.company.id,
-                                           model.id.in_([uuid.UUID(w.id) for w in group if not w.create]))
-                ).scalars()
+                    sa.select(model).where(model.id.in_([uuid.UUID(w.id) for w in group if not w.create]))
+                ).scalars() if o.company_id == self.company.id
             } if any(not w.create for w in group) else {}
             for w in group:
                 values = load_values(collection, w.fields)

@@ -187,6 +187,23 @@ def test_an_old_protocol_gets_426_and_a_revoked_tablet_401_with_wipe(tablet, mak
     assert resp.get_json()["reason"] == "device_revoked" and resp.get_json()["details"]["wipe"] is True
 
 
+def test_an_id_taken_by_another_company_is_refused_alone(tablet, make_company):
+    other = make_company("sync-x")
+    their_job = make_job(other, make_household(other), window_start=in_hours(1))
+    theirs = Note(company_id=other.id, job_id=their_job.id, author_name="x", source="office", text="秘密",
+                  written_at=in_hours(0))
+    db.session.add(theirs)
+    db.session.commit()
+    job = _job(tablet)
+    clash = _note(job)
+    clash["row_id"] = str(theirs.id)
+    results = tablet.push([clash, _note(job, "正常")]).get_json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "applied"]
+    assert results[0]["reason"] == "row_exists" and "秘密" not in str(results[0])
+    db.session.expire_all()
+    assert db.session.get(Note, theirs.id).text == "秘密"
+
+
 def test_a_token_without_a_device_cannot_sync(tablet, login):
     headers = login(tablet.user.username)
     resp = tablet.client.post("/api/v1/sync/pull", json={"protocol_version": 1}, headers=headers)
