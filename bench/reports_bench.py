@@ -63,12 +63,12 @@ class Seeder:
         batch = self.rows.setdefault(table, [])
         batch.append(row)
         if len(batch) >= CHUNK:
-            self.flush(table)
+            self.flush()
 
-    def flush(self, table: str | None = None) -> None:
-        # Tables in foreign-key order, so a batch never names a row still waiting in memory.
+    def flush(self) -> None:
+        """Write every waiting row, parents' tables first (a row never names one still in memory)."""
         order = [t.name for t in db.metadata.sorted_tables]
-        for name in sorted([table] if table else list(self.rows), key=order.index):
+        for name in sorted(self.rows, key=order.index):
             batch = self.rows.get(name)
             if batch:
                 self.conn.execute(db.metadata.tables[name].insert(), batch)
