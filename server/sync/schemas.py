@@ -124,8 +124,12 @@ def dump_rows(collection: str, rows: list[Any]) -> list[dict[str, Any]]:
 
 
 def load_values(collection: str, values: dict[str, Any]) -> dict[str, Any]:
-    """A device's wire values as Python values for the model; raises ma.ValidationError naming fields."""
-    return data_schema(collection).load(values, partial=True)
+    """A device's wire values as Python values for the model; raises ma.ValidationError naming fields.
+
+    Times are converted to UTC, as the database gives them back, so a row dumped from the written
+    objects reads exactly like the same row pulled later."""
+    loaded = data_schema(collection).load(values, partial=True)
+    return {k: v.astimezone(dt.UTC) if isinstance(v, dt.datetime) else v for k, v in loaded.items()}
 
 
 class PullArgsSchema(ma.Schema):

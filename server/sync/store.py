@@ -206,9 +206,10 @@ class SqlServerStore:
         self.session.flush()
         saved: dict[tuple[str, str], Row] = {}
         for collection in by_collection:
+            # The flushed objects hold what was written (versions included): dump them, no re-read.
             objs = [o for c, o in touched if c == collection]
-            for row in self._select(collection, MODELS[collection].__table__.c.id.in_([o.id for o in objs])):
-                saved[(collection, row.id)] = row
+            for o, data in zip(objs, dump_rows(collection, objs), strict=True):
+                saved[(collection, str(o.id))] = Row(collection, str(o.id), o.version, o.deleted, data)
         return saved
 
     def save_outcomes(self, results: list[StoredResult], conflicts: list[ConflictRecord]) -> None:

@@ -150,11 +150,16 @@ def test_clock_offset_is_measured_and_corrects_visit_times(tablet):
     slow = dt.timedelta(minutes=7)  # the tablet's clock is 7 minutes behind
     device_now = dt.datetime.now(dt.UTC) - slow
     arrived = device_now - dt.timedelta(minutes=1)
+    local = dt.timezone(dt.timedelta(hours=8))  # the tablet writes Beijing time
     r = tablet.push([mutation("visit_event", uuid.uuid4(), "create", job_id=str(job.id), kind="arrived",
-                              at=arrived.isoformat())], device_time=device_now).get_json()["results"][0]
+                              at=arrived.astimezone(local).isoformat())],
+                    device_time=device_now).get_json()["results"][0]
     assert r["status"] == "applied"
     event = db.session.execute(sa.select(VisitEvent)).scalar_one()
     assert abs(event.clock_offset_s - slow.total_seconds()) < 5
+    # The answer's row reads exactly as a later pull will send it (times in UTC, whatever the device sent).
+    pulled = {(x["collection"], x["id"]): x for x in tablet.pull(cursor=None).get_json()["rows"]}
+    assert pulled[("visit_event", r["row"]["id"])]["data"] == r["row"]["data"]
     assert abs((event.corrected_at - (arrived + slow)).total_seconds()) < 5
     assert event.received_at is not None
     device = db.session.execute(sa.select(Device)).scalar_one()
