@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.checklists.models import ChecklistTemplate
 from server.jobs.models import Job
 from server.sync.models import Device
 from server.sync.schemas import COLLECTIONS, MODELS, wire_columns
@@ -75,6 +76,26 @@ def in_scope_rows(session: Session, scope: Scope, target: int, wanted: dict[str,
             if r.company_id == scope.company_id:
                 found[(collection, r.id)] = r
     return found
+
+
+def needs_recheck(session: Session, everything: list[Change], found: dict, held_small: dict) -> bool:
+    """Whether the templates and outage notices must be compared in full: a premises changed (its
+    district), or a changed job of the scope has a type no template on the device is for. (A type
+    that went away leaves its template on the device until the next full comparison, the next day.)"""
+    if any(COLLECTIONS[i] == "premises" for i, _, _ in everything):
+        return True
+    types = {r.job_type for (c, _), r in found.items() if c == "job"}
+    if not types:
+        return False
+    ids = [i for (c, i), h in held_small.items() if c == "checklist_template" and h.held]
+    t = ChecklistTemplate.__table__.c
+    have = set(session.execute(sa.select(t.job_type).where(t.id.in_(ids), t.active.is_(True))).scalars()) if ids else set()
+    missing = {str(x) for x in types} - {str(x) for x in have}
+    if not missing:
+        return False
+    company = next(iter(found.values())).company_id
+    return session.execute(sa.select(t.id).where(t.company_id == company, t.active.is_(True),
+                                                 t.job_type.in_(missing)).limit(1)).first() is not None
 
 
 def rechecked(session: Session, scope: Scope, target: int, held: dict

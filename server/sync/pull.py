@@ -237,10 +237,10 @@ def _incremental(session: Session, device: Device, scope: Scope, cur: Cursor, li
     entering: dict[tuple[str, uuid.UUID], Any] = {}
     if first:
         gone = inc.revocations(everything, found, held)
-        if any(COLLECTIONS[i] in ("job", "premises") for i, _, _ in everything):
-            small = {}
-            for collection in RECHECKED:
-                small.update(held_rows(session, device, collection))
+        small: dict = {}
+        for collection in RECHECKED:
+            small.update(held_rows(session, device, collection))
+        if inc.needs_recheck(session, everything, found, small):
             left, entering = inc.rechecked(session, scope, cur.target, small)
             held.update(small)
             gone += [k for k in left if k not in gone]

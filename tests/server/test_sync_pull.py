@@ -196,3 +196,25 @@ def test_a_foreign_cursor_is_a_400_naming_the_field(tablet):
     resp = tablet.pull(cursor="c1.x.1")
     assert resp.status_code == 400 and resp.get_json()["reason"] == "bad_cursor"
     assert "cursor" in resp.get_json()["errors"]["json"]
+
+
+def test_a_job_changing_type_brings_its_checklist_and_a_new_district_its_outage(tablet):
+    from server.customers.models import Premises
+
+    company = tablet.company
+    customer = make_household(company)
+    job = make_job(company, customer, technician=tablet.technician, window_start=in_hours(2))
+    install = ChecklistTemplate(company_id=company.id, code="inst", name="安装", job_type="installation", items=[])
+    outage = OutageNotice(company_id=company.id, district="闵行区", starts_at=in_hours(30), ends_at=in_hours(34))
+    db.session.add_all([install, outage])
+    db.session.commit()
+    rows, _ = tablet.pull_all()
+    assert not _ids(rows, "checklist_template") and not _ids(rows, "outage_notice")
+    db.session.get(Job, job.id).job_type = JobType.INSTALLATION
+    db.session.commit()
+    rows, _ = tablet.pull_all()
+    assert _ids(rows, "checklist_template") == {str(install.id)}
+    db.session.get(Premises, customer.premises[0].id).district = "闵行区"
+    db.session.commit()
+    rows, _ = tablet.pull_all()
+    assert _ids(rows, "outage_notice") == {str(outage.id)}
