@@ -169,6 +169,33 @@ def office_edits(url: str, job_ids: list[str], n: int) -> None:
         db.engine.dispose()
 
 
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Phase:
+    """Wall time and the CPU time of the client (this process) and the server (the child) of one phase."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.pid = server_pid
+
+    def __enter__(self) -> Phase:
+        self.t, self.c, self.s = time.perf_counter(), time.process_time(), _cpu(self.pid)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.t
+        self.client_cpu = time.process_time() - self.c
+        self.server_cpu = _cpu(self.pid) - self.s
+
+    def __str__(self) -> str:
+        return f"{self.wall:.2f} s wall, CPU client {self.client_cpu:.2f} s + server {self.server_cpu:.2f} s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
@@ -199,13 +226,13 @@ def main() -> None:
         engine = SyncEngine(store, HttpTransport(base, token, "bench-tablet", session=http),
                             batch_size=args.batch, page_size=args.page)
 
-        t = time.perf_counter()
-        report = engine.sync()
-        pull_s = time.perf_counter() - t
+        with Phase(proc.pid) as pull:
+            report = engine.sync()
+        pull_s = pull.wall
         assert report.complete, report.error
         pulled = report.pulled_rows
         bytes_per_row = received["bytes"] / max(pulled, 1)
-        print(f"full pull: {pulled} rows in {pull_s:.2f} s, {report.pages} pages, {bytes_per_row:.0f} B/row")
+        print(f"full pull: {pulled} rows, {report.pages} pages, {bytes_per_row:.0f} B/row: {pull}")
 
         half = args.rows // 2
         with store.batch() as b:
@@ -214,29 +241,37 @@ def main() -> None:
             for i in range(args.rows - half):
                 b.create("note", {"job_id": seeded["job_ids"][i], "text": f"现场记录 {i}", "author_name": "bench",
                                   "written_at": dt.datetime.now(dt.UTC).isoformat()})
-        t = time.perf_counter()
-        report = engine.sync()
-        push_s = time.perf_counter() - t
+        with Phase(proc.pid) as push:
+            report = engine.sync()
+        push_s = push.wall
         assert report.complete and not report.parked, (report.error, report.parked[:3])
         pushed = sum(report.pushed.values())
-        print(f"push: {pushed} mutations in {push_s:.2f} s ({report.pushed}), pulled back {report.pulled_rows}")
+        print(f"push: {pushed} mutations ({report.pushed}), pulled back {report.pulled_rows}: {push}")
 
-        times = []
-        for _ in range(5):
+        times, cpu = [], []
+        for _ in range(7):
             office_edits(url, seeded["job_ids"][half:], 10)
-            t = time.perf_counter()
-            report = engine.sync()
-            times.append((time.perf_counter() - t) * 1000)
+            with Phase(proc.pid) as one:
+                report = engine.sync()
+            times.append(one.wall * 1000)
+            cpu.append((one.client_cpu + one.server_cpu) * 1000)
             assert report.complete and report.pulled_rows == 10, (report.error, report.pulled_rows)
         inc_ms = statistics.median(times)
-        print(f"incremental pull of 10 changes: median {inc_ms:.1f} ms of {[round(x, 1) for x in times]}")
+        print(f"incremental pull of 10 changes: median {inc_ms:.1f} ms wall of {[round(x, 1) for x in times]}; "
+              f"median CPU client+server {statistics.median(cpu):.1f} ms")
         store.close()
     finally:
         proc.terminate()
         proc.join(5)
+    import os
+
     print(json.dumps({"pull_rows_per_s": round(pulled / pull_s), "push_mutations_per_s": round(pushed / push_s),
                       "incremental_pull_ms": round(inc_ms, 1), "bytes_per_row": round(bytes_per_row),
-                      "rows": pulled, "server_rows": seeded["server_rows"], "database": url.split(":")[0]}))
+                      "rows": pulled, "server_rows": seeded["server_rows"], "database": url.split(":")[0],
+                      "pull_server_cpu_s": round(pull.server_cpu, 2), "pull_client_cpu_s": round(pull.client_cpu, 2),
+                      "push_server_cpu_s": round(push.server_cpu, 2), "push_client_cpu_s": round(push.client_cpu, 2),
+                      "incremental_cpu_ms": round(statistics.median(cpu), 1),
+                      "load_average": round(os.getloadavg()[0], 1)}))
 
 
 if __name__ == "__main__":
