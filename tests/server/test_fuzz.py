@@ -6,8 +6,6 @@ A short pass per role here (3 examples per operation and mode); a long one by
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.fixtures.hardening import format_findings, fuzz_api
@@ -15,12 +13,11 @@ from tests.fixtures.hardening import format_findings, fuzz_api
 
 @pytest.mark.parametrize("role", ["dispatcher", "technician"])
 def test_generated_requests_get_no_5xx_and_documented_responses(app, two_tenants, role):
+    # Bounded by count, not by clock (3 examples per operation and mode: ~20 s on an idle 2-core machine).
     tenant, _ = two_tenants
-    started = time.monotonic()
     report = fuzz_api(app, tenant.headers[role], role, tenant.ids, examples=3)
     assert report.operations >= 100 and report.requests >= report.operations
     assert not report.findings, f"{len(report.findings)} finding(s):\n{format_findings(report)}"
-    assert time.monotonic() - started < 60
 
 
 def test_masked_id_number_matches_the_documented_response_schema(client, two_tenants):
