@@ -43,6 +43,7 @@ class FaultPlan:
     delay_s: tuple[float, float] = (0.05, 0.4)
     long_delay_s: float = 0.0  # when > 0, a quarter of the delays last this long (past the client timeout)
     paths: tuple[str, ...] = ("/api/v1/sync/", "/api/v1/blobs/")  # requests elsewhere always pass
+    each_first: bool = True  # the first faulted requests meet every fault once (in a seeded order)
 
     @classmethod
     def uniform(cls, total: float, **kwargs: object) -> FaultPlan:
@@ -62,6 +63,8 @@ class FaultProxy:
         self.upstream_port, self.plan = upstream_port, plan
         self.upstream_timeout = upstream_timeout
         self.rng = random.Random(seed)
+        self._first = [f for f in FAULTS if plan.rates.get(f)] if plan.each_first else []
+        self.rng.shuffle(self._first)
         self.stats: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -113,6 +116,8 @@ class FaultProxy:
                     fault = name
                     break
                 draw -= rate
+            if fault != "pass" and self._first:
+                fault = self._first.pop()  # coverage: every kind of fault happens at least once
             delay = self.rng.uniform(*self.plan.delay_s)
             if fault == "delay" and self.plan.long_delay_s and self.rng.random() < 0.25:
                 delay = self.plan.long_delay_s
