@@ -105,14 +105,19 @@ def _seconds(later: sa.ColumnElement, earlier: sa.ColumnElement) -> sa.ColumnEle
     return sa.extract("epoch", later - earlier)
 
 
-def arrival() -> sa.ColumnElement:
-    """SQL: the job's arrival, corrected by the device clock's offset when the server knows it."""
-    corrected = (
-        sa.select(sa.func.min(sa.func.coalesce(VisitEvent.corrected_at, VisitEvent.at)))
-        .where(VisitEvent.job_id == Job.id, VisitEvent.kind == VisitEventKind.ARRIVED, VisitEvent.deleted.is_(False))
-        .scalar_subquery()
+def arrivals(company_id: uuid.UUID) -> sa.Subquery:
+    """SQL: each job's first ARRIVED event, corrected by the device clock's offset when the server knows it.
+
+    An aggregate subquery joined once (one pass over the events), not a correlated lookup that the
+    database would repeat for every place the arrival is named.
+    """
+    return (
+        sa.select(VisitEvent.job_id, sa.func.min(sa.func.coalesce(VisitEvent.corrected_at, VisitEvent.at)).label("at"))
+        .where(VisitEvent.company_id == company_id, VisitEvent.kind == VisitEventKind.ARRIVED,
+               VisitEvent.deleted.is_(False))
+        .group_by(VisitEvent.job_id)
+        .subquery()
     )
-    return sa.func.coalesce(corrected, Job.arrived_at)
 
 
 def _jobs(p: Period, *conditions: sa.ColumnElement) -> list[sa.ColumnElement]:
@@ -143,9 +148,12 @@ def _sla(met: int, breached: int, running: int) -> dict[str, Any]:
 
 def _visit_figures(p: Period) -> dict[Any, sa.Row]:
     """R1, and the late half of R2, from the visits whose window starts in the period."""
+    arrived = arrivals(p.company_id)
     inner = (
-        sa.select(Job.id, Job.technician_id.label("tech"), arrival().label("arrived"), Job.window_start,
+        sa.select(Job.id, Job.technician_id.label("tech"),
+                  sa.func.coalesce(arrived.c.at, Job.arrived_at).label("arrived"), Job.window_start,
                   Job.window_end, Job.status)
+        .outerjoin(arrived, arrived.c.job_id == Job.id)
         .where(*_jobs(p, Job.window_start >= p.start, Job.window_start < p.end))
         .subquery()
     )
@@ -183,7 +191,8 @@ def _changes(p: Period) -> dict[Any, sa.Row]:
 
 def _repair_clocks(p: Period) -> dict[Any, sa.Row]:
     """R8: respond (by arrival) and fix (by completion) clocks of jobs created in the period."""
-    arrived = arrival()
+    events = arrivals(p.company_id)
+    arrived = sa.func.coalesce(events.c.at, Job.arrived_at)
     live = Job.status != JobStatus.CANCELLED
     respond = Job.respond_by.is_not(None)
     fix = Job.fix_by.is_not(None)
@@ -199,6 +208,7 @@ def _repair_clocks(p: Period) -> dict[Any, sa.Row]:
                                           sa.and_(Job.completed_at.is_(None), live, Job.fix_by < p.now)))),
             _count_if(sa.and_(fix, Job.completed_at.is_(None), live, Job.fix_by >= p.now)),
         )
+        .outerjoin(events, events.c.job_id == Job.id)
         .where(*_jobs(p, Job.created_at >= p.start, Job.created_at < p.end, sa.or_(respond, fix)))
         .group_by(Job.technician_id)
     )
@@ -209,7 +219,8 @@ def _approval_before_work(p: Period) -> dict[Any, sa.Row]:
     """R3: chargeable jobs whose work started in the period, and those a signature covered first."""
     covered = sa.exists(
         sa.select(Signature.id).join(Quote, Quote.id == Signature.quote_id).where(
-            Quote.job_id == Job.id, Quote.status == QuoteStatus.APPROVED, Quote.deleted.is_(False),
+            # Both sides by job: the indexed path (signature.quote_id has no index of its own).
+            Signature.job_id == Job.id, Quote.job_id == Job.id, Quote.status == QuoteStatus.APPROVED, Quote.deleted.is_(False),
             Signature.deleted.is_(False), Signature.purpose == SignaturePurpose.QUOTE_APPROVAL,
             Signature.content_hash == Quote.content_hash, Signature.signed_at <= Job.work_started_at,
         )
