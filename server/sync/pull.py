@@ -53,7 +53,7 @@ class Cursor:
     base: int
     seq: int
     day: int  # ordinal of the scope's first day
-    tech: str  # short hash of the technician the scope was computed for
+    tech: str  # short hash of the technician and device the scope was computed for
     mode: str = DONE
     target: int = 0
     coll: int = 0
@@ -79,9 +79,9 @@ class Cursor:
             raise BadCursor(text) from None
 
 
-def tech_tag(technician_id: uuid.UUID) -> str:
-    """A short tag of the technician a cursor was made for."""
-    return hashlib.sha256(technician_id.bytes).hexdigest()[:10]
+def tech_tag(technician_id: uuid.UUID, device_pk: uuid.UUID) -> str:
+    """A short tag of the technician and the device a cursor was made for (another's cursor starts over)."""
+    return hashlib.sha256(technician_id.bytes + device_pk.bytes).hexdigest()[:10]
 
 
 @dataclass
@@ -268,7 +268,7 @@ def _incremental(session: Session, device: Device, scope: Scope, cur: Cursor, li
 def pull_page(session: Session, device: Device, scope: Scope, cursor: str | None, limit: int) -> PullPage:
     """Serve one page to ``device`` (whose row the caller has locked) and record what it now holds."""
     cur = Cursor.decode(cursor) if cursor else None
-    tag = tech_tag(scope.technician_id)
+    tag = tech_tag(scope.technician_id, device.id)
     if cur is not None and cur.seq == device.pull_seq - 1:
         _undo_page(session, device, device.pull_seq)  # the device never applied the last page
     elif cur is not None and cur.seq != device.pull_seq:

@@ -82,12 +82,13 @@ def sync_context(lock: bool = True) -> SyncContext:
     stmt = sa.select(Device).where(Device.company_id == user.company_id, Device.device_id == device_key)
     device = db.session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
     if device is None:
-        device = Device(company_id=user.company_id, device_id=device_key, user_id=user.id,
-                        technician_id=technician.id)
-        db.session.add(device)
-        db.session.flush()
-        if lock:
-            device = db.session.execute(stmt.with_for_update()).scalar_one()
+        try:
+            with db.session.begin_nested():  # two first requests at once: one inserts, both go on
+                db.session.add(Device(company_id=user.company_id, device_id=device_key, user_id=user.id,
+                                      technician_id=technician.id))
+        except sa.exc.IntegrityError:
+            pass
+        device = db.session.execute(stmt.with_for_update() if lock else stmt).scalar_one()
     if device.revoked_at is not None:
         raise ApiError(401, "device_revoked", "this tablet was revoked; sign in again",
                        details={"wipe": bool(device.wipe)})

@@ -218,3 +218,17 @@ def test_a_job_changing_type_brings_its_checklist_and_a_new_district_its_outage(
     db.session.commit()
     rows, _ = tablet.pull_all()
     assert _ids(rows, "outage_notice") == {str(outage.id)}
+
+
+def test_another_tablets_cursor_starts_over(tablet, login, client):
+    from tests.fixtures.sync import Tablet as T
+
+    second = T(client, tablet.company, tablet.user, tablet.technician, "tablet-two",
+               login(tablet.user.username, device_id="tablet-two"))
+    second.pull_all()  # page 1 of the second tablet: nothing to hold yet
+    job = make_job(tablet.company, make_household(tablet.company), technician=tablet.technician,
+                   window_start=in_hours(2))
+    tablet.pull_all()  # page 1 of the first tablet, after the job
+    second.cursor = tablet.cursor  # copied from the first tablet: same page number, other holdings
+    rows, _ = second.pull_all()
+    assert ("job", str(job.id)) in rows and ("customer", str(job.customer_id)) in rows
