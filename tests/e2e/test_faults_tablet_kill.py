@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.e2e.checks import check_convergence, fresh_copies
@@ -22,7 +23,10 @@ SAVE_BATCH = 50  # notes per save: one transaction
 class TabletProcess:
     """``python -m tests.e2e.tablet`` with its output lines collected as they come."""
 
+    started: list[TabletProcess] = []
+
     def __init__(self, *args: str) -> None:
+        TabletProcess.started.append(self)
         self.proc = subprocess.Popen([sys.executable, "-m", "tests.e2e.tablet", *args], cwd=ROOT,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
@@ -54,6 +58,16 @@ class TabletProcess:
     def numbers(self, prefix: str) -> list[int]:
         """The first number of every line starting with ``prefix``."""
         return [int(line.split()[1]) for line in self.lines if line.startswith(prefix)]
+
+
+@pytest.fixture(autouse=True)
+def _no_tablet_left_running():
+    """Whatever happens in a test, every tablet process it started is killed and reaped."""
+    yield
+    while TabletProcess.started:
+        proc = TabletProcess.started.pop()
+        if proc.proc.poll() is None:
+            proc.kill9()
 
 
 def _signed_in(path: Path, url: str) -> None:
