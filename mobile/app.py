@@ -38,6 +38,12 @@ SCREENS = (
 AUTO_SYNC_SECONDS = 30
 
 
+def load_kv_once(path: Path) -> None:
+    """Load a kv file of rules once per process (a second load would apply every rule twice)."""
+    if str(path) not in Builder.files:
+        Builder.load_file(str(path))
+
+
 def _transport_for(session: Session):  # noqa: ANN202 (a Transport or None)
     if not (session.server_url and session.token):
         return None
@@ -83,20 +89,40 @@ class FieldSyncApp(App):
         import mobile.widgets  # noqa: F401 (registers SignaturePad and RouteRow with the kv Factory)
 
         self.title = i18n.t(self.lang, "app.title")
-        Builder.load_file(str(HERE / "widgets.kv"))
-        for _name, module, _cls in SCREENS:
-            Builder.load_file(str(HERE / "screens" / f"{module}.kv"))
+        load_kv_once(HERE / "widgets.kv")
+        Builder.unload_file(str(HERE / "app.kv"))  # a root file: each app instance builds its own root
         root = Builder.load_file(str(HERE / "app.kv"))
-        manager = root.ids.manager
-        for name, module, cls in SCREENS:
-            screen_cls = getattr(importlib.import_module(f"mobile.screens.{module}"), cls)
-            manager.add_widget(screen_cls(name=name))
-        manager.current = "route" if self.session.signed_in or self.store.count_rows("job") else "login"
+        self.root = root
+        first = "route" if self.session.signed_in or self.store.count_rows("job") else "login"
+        self.screen(first)
+        root.ids.manager.current = first
         self.refresh_pending()
         if self.auto_sync:
             Clock.schedule_interval(lambda _dt: self.sync.auto_tick(), AUTO_SYNC_SECONDS)
         Window.clearcolor = (0.97, 0.97, 0.96, 1)
         return root
+
+    def screen(self, name: str):  # noqa: ANN201
+        """The screen called ``name``, built (kv and widgets) the first time it is needed: a cold
+        start builds only the screen it shows."""
+        manager = self.root.ids.manager
+        if manager.has_screen(name):
+            return manager.get_screen(name)
+        module, cls = next((m, c) for n, m, c in SCREENS if n == name)
+        load_kv_once(HERE / "screens" / f"{module}.kv")
+        screen = getattr(importlib.import_module(f"mobile.screens.{module}"), cls)(name=name)
+        manager.add_widget(screen)
+        return screen
+
+    def take_photo(self, done) -> None:  # noqa: ANN001
+        """A photo for a checklist item, hazard or cleanup: the test hook, else the file chooser
+        (on a device the camera app would supply the file)."""
+        if self.photo_provider is not None:
+            self.photo_provider(done)
+            return
+        from mobile.widgets import choose_photo
+
+        choose_photo(lambda key: self.t(key), done)
 
     # -- words --
     def t(self, key: str, _lang: str | None = None, **values: object) -> str:
@@ -121,7 +147,7 @@ class FieldSyncApp(App):
 
     def go(self, name: str, **kwargs: Any) -> None:
         """Open a screen (remembering where we came from); kwargs are set on the screen first."""
-        screen = self.manager.get_screen(name)
+        screen = self.screen(name)
         for key, value in kwargs.items():
             setattr(screen, key, value)
         if self.manager.current != name:

@@ -56,6 +56,6 @@ def stop(app) -> None:  # noqa: ANN001
 
     if app.root is not None:
         Window.remove_widget(app.root)
-    app.sync.wait(5)
-    app.store.close()
+    # on_stop closes the store, and tells kv's ``app`` proxy to forget this app (it caches it).
+    app.dispatch("on_stop")
     App._running_app = None

@@ -48,6 +48,7 @@ class SyncService:
         self.state = SyncState(outcome=store.get_meta("last_sync_outcome", "never") or "never")
         self.last_report: SyncReport | None = None
         self._not_before: dt.datetime | None = None
+        self._busy = False
 
     def bind(self, listener: Callable[[SyncState], None]) -> None:
         """Hear every state change (on the UI thread)."""
@@ -61,7 +62,8 @@ class SyncService:
     @property
     def running(self) -> bool:
         """Whether a sync is under way."""
-        return self._thread is not None and self._thread.is_alive()
+        # Until its outcome has been handed back (not merely until the thread ends).
+        return self._busy
 
     def start(self) -> bool:
         """Start a sync in the background; False when one is already running or nobody is signed in."""
@@ -75,6 +77,7 @@ class SyncService:
             failures = self._engine.failures if self._engine else 0
             self._engine = SyncEngine(self.store, transport)
             self._engine.failures = failures
+        self._busy = True
         self._set(SyncState(running=True, outcome=self.state.outcome))
         self._thread = threading.Thread(target=self._work, name="fieldsync-sync", daemon=True)
         self._thread.start()
@@ -90,7 +93,8 @@ class SyncService:
         return (self.store.pending_count() > 0 or stale) and self.start()
 
     def wait(self, timeout: float = 30) -> None:
-        """Block until the running sync ends (tests and the command line)."""
+        """Block until the worker thread ends (tests and the command line; with a UI-thread
+        ``dispatch`` the outcome still arrives through it)."""
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -116,10 +120,15 @@ class SyncService:
         self._dispatch(lambda: self._finish(report, outcome, report.error or ""))
 
     def _progress(self, rows: int, has_more: bool) -> None:
-        self._dispatch(lambda: self._set(SyncState(running=True, pulled_rows=rows, outcome=self.state.outcome)))
+        def show() -> None:
+            if self._busy:  # a late progress report must not undo the finished state
+                self._set(SyncState(running=True, pulled_rows=rows, outcome=self.state.outcome))
+
+        self._dispatch(show)
 
     def _finish(self, report: SyncReport | None, outcome: str, detail: str) -> None:
         self.last_report = report
+        self._busy = False
         meta: dict[str, str | None] = {"last_sync_outcome": outcome}
         if outcome == "ok":
             meta["last_sync"] = now_iso()

@@ -69,14 +69,9 @@ class RouteRow(ButtonBehavior, BoxLayout):
     job_id = StringProperty("")
     order_text = StringProperty("")
     window_text = StringProperty("")
-    title_text = StringProperty("")
-    address_text = StringProperty("")
-    badges_text = StringProperty("")
-    sla_text = StringProperty("")
-    sla_breached = BooleanProperty(False)
     status_text = StringProperty("")
-    sync_text = StringProperty("")
-    sync_state = StringProperty("synced")
+    middle_markup = StringProperty("")  # type and customer, address, badges
+    right_markup = StringProperty("")  # SLA countdown, sync state
     special_care = BooleanProperty(False)
 
     def on_release(self) -> None:

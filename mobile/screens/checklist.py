@@ -94,18 +94,9 @@ class ChecklistScreen(BaseScreen):
             row.add_widget(save)
         elif kind == "photo":
             button = tag(Factory.BigButton(text=self.t("checklist.photo")), f"{key}:photo")
-            button.bind(on_release=lambda *_: self.app_photo(lambda data: self.answer(key, "photo", photo=data)))
+            button.bind(on_release=lambda *_: self.app.take_photo(lambda data: self.answer(key, "photo", photo=data)))
             row.add_widget(button)
         return row
-
-    def app_photo(self, done: Any) -> None:
-        provider = self.app.photo_provider
-        if provider is not None:
-            provider(done)
-            return
-        from mobile.widgets import choose_photo
-
-        choose_photo(self.t, done)
 
     def answer(self, key: str, value: Any, photo: bytes | None = None) -> None:
         try:

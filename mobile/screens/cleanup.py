@@ -37,7 +37,7 @@ class CleanupScreen(BaseScreen):
             self.photo = data
             self.refresh()
 
-        self.manager.get_screen("checklist").app_photo(got)
+        self.app.take_photo(got)
 
     def confirm_tap(self) -> None:
         try:

@@ -43,7 +43,7 @@ class HazardScreen(BaseScreen):
             self.photo = data
             self.refresh()
 
-        self.manager.get_screen("checklist").app_photo(done)
+        self.app.take_photo(done)
 
     def save(self) -> None:
         vm = HazardViewModel(self.store, self.job_id)

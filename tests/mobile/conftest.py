@@ -98,17 +98,20 @@ class Finger:
                 last = here
         x, y = widget.to_window(*widget.center)
         assert 0 <= x <= Window.width and 0 <= y <= Window.height, f"{target} is off screen at {(x, y)}"
+        released: list[bool] = []
+        uid = widget.fbind("on_release", lambda *_: released.append(True))
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         headless.settle(1)
         touch.touch_up()
-        # A ScrollView hands a tap to its children on a short timer: give it that real time.
-        deadline = time.monotonic() + (0.3 if parent is not None else 0)
-        while True:
+        # A ScrollView hands a tap to its children on timers (a tap might yet become a scroll): run
+        # the UI loop until the button has really been released, however slow the machine is.
+        deadline = time.monotonic() + 5
+        while not released and time.monotonic() < deadline:
             headless.settle(1)
-            if time.monotonic() >= deadline:
-                break
-            time.sleep(0.02)
+            time.sleep(0.01)
+        widget.unbind_uid("on_release", uid)
+        assert released, f"the tap on {target} never reached it"
         headless.settle(settle)
 
     @staticmethod
