@@ -24,15 +24,6 @@ from flask import Response
 Dumper = Callable[[Any], Any]
 
 
-def _getter(name: str) -> Callable[[Any], Any]:
-    def get(obj: Any) -> Any:
-        if isinstance(obj, Mapping):
-            return obj.get(name, ma.missing)
-        return getattr(obj, name, ma.missing)
-
-    return get
-
-
 def _value_dumper(field: ma.fields.Field) -> Dumper:
     """How one field turns a present, non-None value into its wire value."""
     if isinstance(field, ma.fields.Nested):
@@ -86,18 +77,25 @@ def compile_dump(schema: ma.Schema) -> Dumper:
 @cache
 def _compile(schema_class: type[ma.Schema], only: frozenset | None, exclude: frozenset) -> Dumper:
     schema = schema_class(only=only, exclude=exclude)
-    plan: list[tuple[str, Callable[[Any], Any], Dumper]] = []
+    plan: list[tuple[str, str, Dumper]] = []
     for name, field in schema.dump_fields.items():
         key = field.data_key if field.data_key is not None else name
-        plan.append((key, _getter(field.attribute or name), _none_safe(field)))
+        plan.append((key, field.attribute or name, _value_dumper(field)))
+    missing = ma.missing
 
     def dump(obj: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key, get, conv in plan:
-            value = get(obj)
-            if value is ma.missing:
-                continue
-            out[key] = conv(value)
+        # One type test per object, not per field; a None is None on the wire for every field type.
+        if isinstance(obj, Mapping):
+            for key, attr, conv in plan:
+                value = obj.get(attr, missing)
+                if value is not missing:
+                    out[key] = None if value is None else conv(value)
+        else:
+            for key, attr, conv in plan:
+                value = getattr(obj, attr, missing)
+                if value is not missing:
+                    out[key] = None if value is None else conv(value)
         return out
 
     return dump

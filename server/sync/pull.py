@@ -165,6 +165,7 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
     out: list[tuple[str, Any]] = []
     pos = cur
     has_more = False
+    at_coll: int | None = None
     for index in range(cur.coll, len(COLLECTIONS)):
         collection = COLLECTIONS[index]
         table = MODELS[collection].__table__
@@ -174,7 +175,7 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
         while True:
             stmt = sa.select(*wire_columns(collection)).where(*conds)
             if after_id:
-                rid = uuid.UUID(after_id)
+                rid = after_id if isinstance(after_id, uuid.UUID) else uuid.UUID(after_id)
                 stmt = stmt.where(sa.or_(c.version > after_v, sa.and_(c.version == after_v, c.id > rid)))
             want = limit + 1 - len(out)
             batch = session.execute(stmt.order_by(c.version, c.id).limit(max(want, 64))).all()
@@ -191,12 +192,13 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
                         break
                     out.append((collection, r))
                     ledger.set(collection, r.id, old, not r.deleted, r.version)
-                after_v, after_id = r.version, str(r.id)
-                pos = replace(pos, coll=index, version=after_v, row_id=after_id)
+                after_v, after_id, at_coll = r.version, r.id, index
             if has_more or len(batch) < max(want, 64):
                 break
         if has_more:
             break
+    if at_coll is not None:  # the position reached (built once: a dataclass copy per row was costly)
+        pos = replace(pos, coll=at_coll, version=after_v, row_id=str(after_id))
     return _as_rows(out), pos, has_more
 
 
@@ -248,6 +250,7 @@ def _incremental(session: Session, device: Device, scope: Scope, cur: Cursor, li
             ledger.set(key[0], key[1], held[key], False, held[key].version_sent)
     out: list[tuple[str, Any]] = []
     pos, has_more = cur, False
+    last: tuple[int, int, uuid.UUID] | None = None
     for i, v, rid in todo:
         key = (COLLECTIONS[i], rid)
         r = found.get(key)
@@ -257,7 +260,9 @@ def _incremental(session: Session, device: Device, scope: Scope, cur: Cursor, li
                 break
             out.append((key[0], r))
             ledger.set(key[0], rid, held.get(key), not r.deleted, r.version)
-        pos = replace(pos, coll=i, version=v, row_id=str(rid))
+        last = (i, v, rid)
+    if last is not None:
+        pos = replace(pos, coll=last[0], version=last[1], row_id=str(last[2]))
     for key, r in entering.items():
         if key not in found and _sendable(held.get(key), r):
             out.append((key[0], r))
