@@ -144,6 +144,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "invalid.required": ("此项必填", "This is required"),
     "suggest.title": ("发现隐患？", "Hazard found?"),
     "suggest.body": ("{description}\n建议等级：{severity}", "{description}\nSuggested severity: {severity}"),
+    "suggest.out_of_limits": ("{label}：{value} {unit} 超出范围 {min}–{max} {unit}", "{label}: {value} {unit} is outside {min}–{max} {unit}"),
+    "suggest.failed": ("{label}：不合格", "{label}: failed"),
     "suggest.record": ("记录隐患", "Record hazard"),
     "suggest.dismiss": ("暂不记录", "Not now"),
     # hazards

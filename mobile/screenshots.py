@@ -77,7 +77,8 @@ def render(outdir: Path, langs: tuple[str, ...] = ("zh-CN", "en"), jobs: int = 1
                                     if v.key == "inlet_pressure")
                         from sync.domain.hazards import suggest_hazard
 
-                        kwargs = {"suggestion": suggest_hazard(item, 3.2)}
+                        kwargs = {"suggestion": suggest_hazard(item, 3.2),
+                                  "description": app.screen("checklist").describe("inlet_pressure", 3.2)}
                     app.go(name, **kwargs)
                     app.manager.transition.duration = 0
                     headless.settle(6)

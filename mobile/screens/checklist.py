@@ -108,18 +108,27 @@ class ChecklistScreen(BaseScreen):
         self.app.refresh_pending()
         self.refresh()
         if suggestion is not None:
-            self.offer_hazard(suggestion)
+            self.offer_hazard(suggestion, self.describe(key, value))
 
-    def offer_hazard(self, suggestion: HazardSuggestion) -> None:
+    def describe(self, key: str, value: Any) -> str:
+        """The hazard a failed or out-of-limit answer suggests, in the technician's language."""
+        item = next(v.item for v in self.vm().items() if v.key == key)
+        if item.get("type") == "number":
+            return self.t("suggest.out_of_limits", label=self.label(item), value=value, unit=item.get("unit", ""),
+                          min=item.get("min", ""), max=item.get("max", ""))
+        return self.t("suggest.failed", label=self.label(item))
+
+    def offer_hazard(self, suggestion: HazardSuggestion, description: str) -> None:
         box = BoxLayout(orientation="vertical", spacing=12, padding=12)
-        box.add_widget(Factory.Body(text=self.t("suggest.body", description=suggestion.description,
+        box.add_widget(Factory.Body(text=self.t("suggest.body", description=description,
                                                 severity=self.t("severity." + suggestion.severity))))
         buttons = BoxLayout(size_hint_y=None, height=64, spacing=12)
         popup = Popup(title=self.t("suggest.title"), content=box, size_hint=(0.6, 0.5), auto_dismiss=False,
                       title_size="22sp")
         record = tag(Factory.DangerButton(text=self.t("suggest.record")), "suggest:record")
         dismiss = tag(Factory.QuietButton(text=self.t("suggest.dismiss")), "suggest:dismiss")
-        record.bind(on_release=lambda *_: (popup.dismiss(), self.app.go("hazard", suggestion=suggestion)))
+        record.bind(on_release=lambda *_: (popup.dismiss(), self.app.go("hazard", suggestion=suggestion,
+                                                                          description=description)))
         dismiss.bind(on_release=lambda *_: popup.dismiss())
         buttons.add_widget(dismiss)
         buttons.add_widget(record)

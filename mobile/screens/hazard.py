@@ -12,6 +12,7 @@ class HazardScreen(BaseScreen):
     """A form; a checklist answer may pre-fill it (``suggestion``)."""
 
     suggestion: Any = None
+    description = ""  # the suggestion in the technician's language
     photo: bytes | None = None
     severity: str | None = None
 
@@ -19,7 +20,7 @@ class HazardScreen(BaseScreen):
         s = self.suggestion
         self.photo = None
         self.severity = s.severity if s else None
-        self.ids.description.text = s.description if s else ""
+        self.ids.description.text = (self.description or s.description) if s else ""
         self.ids.action.text = ""
         for name in ("critical", "major", "minor"):
             self.ids[name].state = "down" if name == self.severity else "normal"
@@ -53,7 +54,7 @@ class HazardScreen(BaseScreen):
         except ValueError as exc:
             self.say("hazard.need_severity" if str(exc) == "severity" else "hazard.need_description")
             return
-        self.suggestion, self.photo = None, None
+        self.suggestion, self.photo, self.description = None, None, ""
         self.ids.description.text = self.ids.action.text = ""
         self.say("hazard.saved")
         self.refresh()
