@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from server.db import AuditEntry, current_version
 from server.jobs.models import Job
 from server.org.models import Company
+from server.sync.fastdump import compile_dump
 from server.sync.models import AppliedMutation, Device, DeviceScope, SyncConflict
 from server.sync.schemas import MODELS, as_uuid, dump_rows, load_values, wire_columns
 from server.sync.scope import predicate, scope_for
@@ -26,6 +27,7 @@ from sync.records import ConflictRecord, MutationResult, Row, RowWrite, StoredRe
 from sync.wire import MutationResultSchema
 
 _RESULT = MutationResultSchema()
+dump_result = compile_dump(_RESULT)
 # IN lists are sent in chunks: SQLite allows 32766 bound parameters per statement.
 CHUNK = 5000
 
@@ -219,11 +221,13 @@ class SqlServerStore:
                 {"company_id": self.company.id, "mutation_id": r.mutation_id, "device_id": r.device_id,
                  "payload_hash": r.fingerprint, "collection": self.targets.get(r.mutation_id, ("", ""))[0][:60],
                  "row_id": self.targets.get(r.mutation_id, ("", ""))[1][:40],
-                 "status": str(r.result.status), "result": _RESULT.dump(r.result), "applied_at": self.now}
+                 "status": str(r.result.status), "result": dump_result(r.result), "applied_at": self.now}
                 for r in results
             ])
+        known = set(self.session.execute(sa.select(SyncConflict.id).where(
+            SyncConflict.id.in_([uuid.UUID(c.id) for c in conflicts]))).scalars()) if conflicts else set()
         for c in conflicts:
-            if self.session.get(SyncConflict, uuid.UUID(c.id)) is not None:
+            if uuid.UUID(c.id) in known:
                 continue  # deterministic ids: a replay names the record already kept
             self.session.add(SyncConflict(
                 id=uuid.UUID(c.id), company_id=self.company.id, collection=c.collection, row_id=c.row_id,
