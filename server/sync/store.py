@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.db import AuditEntry, current_version
+from server.db import AuditEntry, Base, current_version
 from server.jobs.models import Job
 from server.org.models import Company
 from server.sync.fastdump import compile_dump
@@ -186,7 +186,12 @@ class SqlServerStore:
         for w in writes:
             by_collection.setdefault(w.collection, []).append(w)
         touched: list[tuple[str, Any]] = []
-        for collection, group in by_collection.items():
+        # Parents before children, one flush per table: with no relationship() between, say, a
+        # cleanup confirmation and the signature it names, the ORM's flush order is not guaranteed to
+        # follow the foreign key (PostgreSQL refused such a batch; SQLite does not check in time).
+        order = {table.name: i for i, table in enumerate(Base.metadata.sorted_tables)}
+        for collection in sorted(by_collection, key=lambda c: order[MODELS[c].__tablename__]):
+            group = by_collection[collection]
             model = MODELS[collection]
             existing = {
                 str(o.id): o for o in self.session.execute(
@@ -205,7 +210,7 @@ class SqlServerStore:
                     if w.deleted:
                         obj.deleted = True
                 touched.append((collection, obj))
-        self.session.flush()
+            self.session.flush()
         saved: dict[tuple[str, str], Row] = {}
         for collection in by_collection:
             # The flushed objects hold what was written (versions included): dump them, no re-read.

@@ -213,3 +213,36 @@ def test_a_token_without_a_device_cannot_sync(tablet, login):
     headers = login(tablet.user.username)
     resp = tablet.client.post("/api/v1/sync/pull", json={"protocol_version": 1}, headers=headers)
     assert resp.status_code == 403 and resp.get_json()["reason"] == "device_token_required"
+
+
+def test_a_cleanup_and_the_signature_it_names_apply_in_one_batch(tablet):
+    # The cleanup screen saves both at once; PostgreSQL checks the foreign key at each insert, so the
+    # signature must be written first whatever order the ORM would choose (a 500 before the fix).
+    job = _job(tablet)
+    _walk(tablet, job, "on_site", "in_progress")
+    signature_id, now = uuid.uuid4(), dt.datetime.now(dt.UTC).isoformat()
+    cleanup = mutation("cleanup_confirmation", uuid.uuid4(), "create", job_id=str(job.id),
+                       checklist={"waste_removed": True}, customer_confirmed=True, method="signature",
+                       signature_id=str(signature_id), confirmed_at=now)
+    signature = mutation("signature", signature_id, "create", job_id=str(job.id), purpose="cleanup",
+                         content_hash="0" * 64, signer_name="张伟", signed_at=now)
+    resp = tablet.push([signature, cleanup])
+    assert resp.status_code == 200, resp.get_json()
+    assert [r["status"] for r in resp.get_json()["results"]] == ["applied", "applied"]
+    (done,) = _walk(tablet, job, "completed")
+    assert done["status"] == "applied"
+
+
+def test_a_cleanup_and_the_signature_it_names_go_in_one_batch(tablet):
+    # Found by the fault-proxy run on PostgreSQL: the ORM inserted the cleanup before its signature.
+    job = _job(tablet)
+    now = dt.datetime.now(dt.UTC).isoformat()
+    signature_id = uuid.uuid4()
+    results = tablet.push([
+        mutation("signature", signature_id, "create", job_id=str(job.id), purpose="cleanup",
+                 content_hash="e" * 64, signer_name="张伟", signed_at=now),
+        mutation("cleanup_confirmation", uuid.uuid4(), "create", job_id=str(job.id), customer_confirmed=True,
+                 method="signature", signature_id=str(signature_id), confirmed_at=now,
+                 checklist={"waste_removed": True}),
+    ]).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied", "applied"], results
