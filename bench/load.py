@@ -1,6 +1,6 @@
 """Load: N tablets doing their day against gunicorn + PostgreSQL for a fixed time; prints figures.
 
-    .venv/bin/python bench/load.py [--tablets 200] [--duration 60] [--jobs 6] [--think 15]
+    .venv/bin/python bench/load.py [--tablets 200] [--duration 60] [--jobs 6] [--think 15] [--ramp 10]
                                    [--workers 5] [--threads 8] [--postgres URL] [--cleanup-signature]
 
 1. A fresh PostgreSQL database next to ``--postgres`` (default FIELDSYNC_TEST_DATABASE_URL, else
@@ -238,8 +238,9 @@ class LoadTablet:
         self.progress[jid] = n + 1
         return step
 
-    def run(self, stop_at: float, think: float) -> None:
+    def run(self, stop_at: float, think: float, start_after: float) -> None:
         """First sync, then cycles of work, push and pull with think time until ``stop_at``."""
+        time.sleep(start_after)  # tablets are switched on over the ramp, not all in the same instant
         for _ in range(20):
             if self.pull() or time.monotonic() > stop_at:
                 break
@@ -297,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=6, help="jobs per technician")
     parser.add_argument("--think", type=float, default=15.0,
                         help="mean seconds between a tablet's syncs (a real day: minutes; 15 s is ~20x denser)")
+    parser.add_argument("--ramp", type=float, default=10.0, help="tablets start uniformly within this many s")
     parser.add_argument("--workers", type=int, default=5, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
     parser.add_argument("--postgres", default=None)
@@ -325,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
                               args.cleanup_signature) for t in world.technicians]
         started = time.monotonic()
         stop_at = started + args.duration
-        threads = [threading.Thread(target=t.run, args=(stop_at, args.think), daemon=True) for t in tablets]
+        threads = [threading.Thread(target=t.run, args=(stop_at, args.think, rng.uniform(0, args.ramp)), daemon=True)
+                   for t in tablets]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -339,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     every = [v for values in stats.latencies.values() for v in values]
     errors = sum(stats.errors.values())
     print(f"{len(every)} requests in {elapsed:.1f} s: {len(every) / elapsed:.1f} requests/s, "
-          f"{args.tablets} tablets, gunicorn {args.workers} workers x {args.threads} threads")
+          f"{args.tablets} tablets (think {args.think} s, ramp {args.ramp} s), "
+          f"gunicorn {args.workers} workers x {args.threads} threads")
     for kind, values in sorted(stats.latencies.items()):
         print(f"  {kind:10s} n={len(values):6d} p50={percentile(values, 50):7.1f} ms "
               f"p95={percentile(values, 95):7.1f} ms p99={percentile(values, 99):7.1f} ms "
@@ -353,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     if errors:
         print("server log (tail):\n" + log_tail)
     lost = consistency["missing_answer"] + consistency["missing_row"] + consistency["duplicated"]
-    print(json.dumps({"tablets": args.tablets, "seconds": round(elapsed, 1), "requests": len(every),
+    print(json.dumps({"tablets": args.tablets, "think_s": args.think, "seconds": round(elapsed, 1), "requests": len(every),
                       "rps": round(len(every) / elapsed, 1), "p50_ms": round(percentile(every, 50), 1),
                       "p95_ms": round(percentile(every, 95), 1), "p99_ms": round(percentile(every, 99), 1),
                       "errors": errors, "acknowledged": consistency["acknowledged"], "lost": lost}))
