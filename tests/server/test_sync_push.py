@@ -232,17 +232,3 @@ def test_a_cleanup_and_the_signature_it_names_apply_in_one_batch(tablet):
     (done,) = _walk(tablet, job, "completed")
     assert done["status"] == "applied"
 
-
-def test_a_cleanup_and_the_signature_it_names_go_in_one_batch(tablet):
-    # Found by the fault-proxy run on PostgreSQL: the ORM inserted the cleanup before its signature.
-    job = _job(tablet)
-    now = dt.datetime.now(dt.UTC).isoformat()
-    signature_id = uuid.uuid4()
-    results = tablet.push([
-        mutation("signature", signature_id, "create", job_id=str(job.id), purpose="cleanup",
-                 content_hash="e" * 64, signer_name="张伟", signed_at=now),
-        mutation("cleanup_confirmation", uuid.uuid4(), "create", job_id=str(job.id), customer_confirmed=True,
-                 method="signature", signature_id=str(signature_id), confirmed_at=now,
-                 checklist={"waste_removed": True}),
-    ]).get_json()["results"]
-    assert [r["status"] for r in results] == ["applied", "applied"], results
