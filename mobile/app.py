@@ -183,7 +183,8 @@ class FieldSyncApp(App):
     def _on_sync_state(self, state: SyncState) -> None:
         self.refresh_pending()
         screen = self.current_screen if self.root else None
-        if screen is not None and (not state.running or screen.name == "sync"):
+        # Only screens that show synced state re-read: a form being filled in keeps what is typed.
+        if screen is not None and (screen.name == "sync" or (not state.running and screen.name in ("route", "job"))):
             screen.refresh()
         if state.outcome in ("signed_out", "wiped") and not state.running:
             log.warning("sync: %s", state.outcome)

@@ -134,6 +134,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "checklist.save": ("保存", "Save"),
     "checklist.photo": ("拍照/选择照片", "Take / choose photo"),
     "checklist.photo_saved": ("已保存照片", "Photo saved"),
+    "checklist.note": ("现场备注", "Note on this visit"),
+    "checklist.note_saved": ("备注已保存", "Note saved"),
     "checklist.answered": ("已填：{value}", "Answer: {value}"),
     "answer.pass": ("合格", "Pass"),
     "answer.fail": ("不合格", "Fail"),

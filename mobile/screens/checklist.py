@@ -47,6 +47,28 @@ class ChecklistScreen(BaseScreen):
         self.ids.missing.color = (0.72, 0.12, 0.12, 1) if missing else (0.1, 0.5, 0.25, 1)
         for view in vm.items():
             box.add_widget(self._panel(view))
+        box.add_widget(self._note_panel(), index=len(box.children))  # first: a note can come any time
+
+    def _note_panel(self) -> Any:
+        panel = Factory.Panel()
+        panel.add_widget(Factory.Body(text=self.t("checklist.note"), bold=True))
+        row = BoxLayout(size_hint_y=None, height=64, spacing=8)
+        field = tag(Factory.Field(), "note:input")
+        save = tag(Factory.BigButton(text=self.t("checklist.save"), size_hint_x=0.35), "note:save")
+        save.bind(on_release=lambda *_: self.add_note(field.text))
+        row.add_widget(field)
+        row.add_widget(save)
+        panel.add_widget(row)
+        return panel
+
+    def add_note(self, text: str) -> None:
+        try:
+            self.vm().add_note(text)
+        except InvalidAnswer as exc:
+            self.say("invalid." + exc.code)
+            return
+        self.say("checklist.note_saved")
+        self.refresh()
 
     def _panel(self, view: ItemView) -> Any:
         item, t = view.item, self.t

@@ -158,3 +158,14 @@ class ChecklistViewModel(ViewModel):
         self.store.create("checklist_answer", fields, blobs=blobs)
         self.changed()
         return suggest_hazard(item, value)
+
+    def add_note(self, text: str) -> dict[str, Any]:
+        """A free-text note on the visit (kept beside the office's notes, attributed)."""
+        if not text.strip():
+            raise InvalidAnswer("required")
+        row = self.store.create("note", {
+            "job_id": self.job_id, "author_name": self.session.technician().get("name", ""), "text": text.strip(),
+            "written_at": iso(self.now()),
+        })
+        self.changed()
+        return row

@@ -15,6 +15,7 @@ from server.visits.models import (
     CleanupConfirmation,
     FeeCollection,
     Hazard,
+    Note,
     Quote,
     Signature,
     VisitEvent,
@@ -80,5 +81,7 @@ def test_sign_in_pull_visit_and_push_to_the_real_server(live_server, field_day, 
     kinds = sorted(e.kind for e in db.session.execute(
         sa.select(VisitEvent).where(VisitEvent.job_id == server_job.id)).scalars())
     assert kinds == ["arrived", "departed"]
+    notes = db.session.execute(sa.select(Note).where(Note.job_id == server_job.id)).scalars().all()
+    assert [(n.text, n.source) for n in notes] == [("表前阀锈蚀，已提醒客户", "device")]
     blobs = {b.sha256 for b in db.session.execute(sa.select(Blob)).scalars()}
     assert {s.image_sha256 for s in signatures} | {hazard.photo_sha256} <= blobs

@@ -191,6 +191,11 @@ def test_checklist_conditions_required_items_and_corrections(store, clock):
         checklist.answer("meter_photo", None)
     checklist.answer("meter_photo", "photo", photo=PNG)
     assert checklist.answers()["meter_photo"]["photo_sha256"]
+    with pytest.raises(InvalidAnswer):
+        checklist.add_note("  ")
+    checklist.add_note("客户要求下次上午来")
+    mine = [n for n in store.for_job("note", job["id"]) if n["author_name"] == "李建国"]
+    assert [n["text"] for n in mine] == ["客户要求下次上午来"]
 
 
 def test_cleanup_is_required_before_completion_of_plain_visit(store, clock):

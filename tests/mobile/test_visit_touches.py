@@ -34,6 +34,9 @@ def drive_visit(app, finger, job: dict) -> None:
     # Checklist: an out-of-limit pressure offers a hazard, which is recorded with its deadline (R16).
     finger.tap("checklist")
     finger.tap("leak_test:pass")
+    finger.find("note:input").text = "表前阀锈蚀，已提醒客户"
+    finger.tap("note:save")
+    assert "表前阀锈蚀，已提醒客户" in [n["text"] for n in store.for_job("note", job["id"])]
     finger.find("inlet_pressure:input").text = "3.4"
     finger.tap("inlet_pressure:save")
     finger.tap("suggest:record")
