@@ -251,3 +251,15 @@ def _stamp_versions_and_audit(session: Session, flush_context: Any, instances: A
             for offset, obj in enumerate(objs):
                 obj.version = last - len(objs) + 1 + offset
     session.add_all(audit_rows)
+
+
+@event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite: enforce foreign keys (off by default, so SQLite would hide what PostgreSQL refuses) and
+    wait for a busy writer instead of failing at once."""
+    module = type(dbapi_connection).__module__
+    if module.startswith(("sqlite3", "pysqlite")):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
