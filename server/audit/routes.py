@@ -19,18 +19,18 @@ AUDITORS = (Role.ADMIN, Role.DISPATCHER, Role.CUSTOMER_SERVICE)
 
 
 @blp.route("", methods=["GET"])
+@requires(*AUDITORS)
 @blp.arguments(AuditArgsSchema, location="query")
 @blp.response(200, page_of(AuditEntrySchema))
-@requires(*AUDITORS)
 def list_audit(args: dict):
     """Audit entries of the company, newest first (``?entity=job&entity_id=…`` for one row's history)."""
     return paginate(service.audit_query(company_id(), args), args)
 
 
 @blp.route("/households/<uuid:customer_id>", methods=["GET"])
+@requires(*AUDITORS)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(AuditEntrySchema))
-@requires(*AUDITORS)
 def household_audit(args: dict, customer_id: uuid.UUID):
     """Every change to one household's file (customer, premises, meters, jobs, visit facts…), newest first."""
     customer = get_owned(Customer, customer_id, "customer")

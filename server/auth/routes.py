@@ -27,8 +27,8 @@ def login(body: dict):
 
 
 @blp.route("/logout", methods=["POST"])
-@blp.response(204)
 @requires()
+@blp.response(204)
 def logout():
     """Revoke the token this request carries."""
     g.token.revoked_at = utcnow()
@@ -36,17 +36,17 @@ def logout():
 
 
 @blp.route("/me", methods=["GET"])
-@blp.response(200, UserSchema)
 @requires()
+@blp.response(200, UserSchema)
 def me():
     """The signed-in user."""
     return g.user
 
 
 @blp.route("/revoke-device", methods=["POST"])
+@requires(Role.DISPATCHER)
 @blp.arguments(RevokeDeviceSchema)
 @blp.response(200, RevokedSchema)
-@requires(Role.DISPATCHER)
 def revoke_device(body: dict):
     """Revoke every token of a (lost) tablet of this company; its next contact tells it to wipe."""
     ids = db.session.execute(

@@ -24,9 +24,9 @@ blp = Blueprint("checklists", __name__, url_prefix="/api/v1/checklists", descrip
 
 
 @blp.route("/templates", methods=["GET"])
+@requires()
 @blp.arguments(TemplateListArgsSchema, location="query")
 @blp.response(200, page_of(TemplateSchema))
-@requires()
 def list_templates(args: dict):
     """Active template versions (``all=true`` for old versions too), by code."""
     stmt = service.templates_query(
@@ -36,17 +36,17 @@ def list_templates(args: dict):
 
 
 @blp.route("/templates/<uuid:template_id>", methods=["GET"])
-@blp.response(200, TemplateSchema)
 @requires()
+@blp.response(200, TemplateSchema)
 def get_template(template_id: uuid.UUID):
     """One template version."""
     return owned(ChecklistTemplate, company_id(), template_id, "checklist template")
 
 
 @blp.route("/templates", methods=["POST"])
+@requires(Role.ADMIN)
 @blp.arguments(TemplateCreateSchema)
 @blp.response(201, TemplateSchema)
-@requires(Role.ADMIN)
 def create_template(body: dict):
     """Create version 1 of a new checklist code."""
     code = body.pop("code")
@@ -56,9 +56,9 @@ def create_template(body: dict):
 
 
 @blp.route("/templates/<string:code>/versions", methods=["POST"])
+@requires(Role.ADMIN)
 @blp.arguments(TemplateBodySchema)
 @blp.response(201, TemplateSchema)
-@requires(Role.ADMIN)
 def publish_version(body: dict, code: str):
     """Publish a new version of a code; it becomes the active one."""
     template = service.publish_version(company_id(), code, body)
@@ -67,8 +67,8 @@ def publish_version(body: dict, code: str):
 
 
 @blp.route("/for-job/<uuid:job_id>", methods=["GET"])
-@blp.response(200, TemplateSchema)
 @requires(Role.DISPATCHER, Role.CUSTOMER_SERVICE)
+@blp.response(200, TemplateSchema)
 def template_for_job(job_id: uuid.UUID):
     """The template a job's technician fills in (by job type and customer category)."""
     return service.template_for_job(get_job(company_id(), job_id))

@@ -73,9 +73,9 @@ def _live(model: type, ident: uuid.UUID, label: str):
 class Customers(MethodView):
     """Households and businesses."""
 
+    @requires(*READERS)
     @blp.arguments(CustomerArgsSchema, location="query")
     @blp.response(200, page_of(CustomerListItemSchema))
-    @requires(*READERS)
     def get(self, args: dict):
         """Search by name, account number, phone or address (text taken literally); filter by category,
         special care (R11) and district."""
@@ -100,9 +100,9 @@ class Customers(MethodView):
             ).exists())
         return paginate(stmt.order_by(Customer.account_no, Customer.id), args)
 
+    @requires(*WRITERS)
     @blp.arguments(CustomerCreateSchema)
     @blp.response(201, CustomerDetailSchema)
-    @requires(*WRITERS)
     def post(self, body: dict):
         """Open a household file, optionally with its premises (meters, appliances) and contacts."""
         customer = service.create_customer(company_id(), body)
@@ -114,9 +114,9 @@ class Customers(MethodView):
 class SpecialCareRegister(MethodView):
     """The special-care register (R11)."""
 
+    @requires(*READERS)
     @blp.arguments(SpecialCareArgsSchema, location="query")
     @blp.response(200, page_of(SpecialCareSchema))
-    @requires(*READERS)
     def get(self, args: dict):
         """Elderly, frail, sick and disabled customers with the reason and the people to call, by district."""
         stmt = _customers().where(Customer.special_care.is_(True)).options(
@@ -133,8 +133,8 @@ class SpecialCareRegister(MethodView):
 class CustomerById(MethodView):
     """One household file."""
 
-    @blp.response(200, HouseholdFileSchema)
     @requires(*READERS, Role.TECHNICIAN)
+    @blp.response(200, HouseholdFileSchema)
     def get(self, customer_id: uuid.UUID):
         """The whole household file: premises with meters and appliances, contacts, and the history.
 
@@ -146,9 +146,9 @@ class CustomerById(MethodView):
             raise ApiError(403, "out_of_scope", "a technician reads only the households of their open jobs")
         return service.household_file(customer)
 
+    @requires(*WRITERS)
     @blp.arguments(CustomerUpdateSchema)
     @blp.response(200, CustomerDetailSchema)
-    @requires(*WRITERS)
     def patch(self, body: dict, customer_id: uuid.UUID):
         """Change the customer's own fields (name, category, phone, special care…)."""
         customer = service.update_customer(get_owned(Customer, customer_id, "customer"), body)
@@ -160,9 +160,9 @@ class CustomerById(MethodView):
 class CustomerJobs(MethodView):
     """Every job at a household."""
 
+    @requires(*READERS)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, page_of(JobHistorySchema))
-    @requires(*READERS)
     def get(self, args: dict, customer_id: uuid.UUID):
         """The household's jobs, the most recent first."""
         return paginate(service.jobs_stmt(get_owned(Customer, customer_id, "customer")), args)
@@ -172,9 +172,9 @@ class CustomerJobs(MethodView):
 class CustomerPremises(MethodView):
     """Add premises to a household."""
 
+    @requires(*WRITERS)
     @blp.arguments(PremisesSchema)
     @blp.response(201, PremisesSchema)
-    @requires(*WRITERS)
     def post(self, body: dict, customer_id: uuid.UUID):
         """Another address supplied to the customer, with its meters and appliances."""
         premises = service.add_premises(get_owned(Customer, customer_id, "customer"), body)
@@ -186,9 +186,9 @@ class CustomerPremises(MethodView):
 class PremisesById(MethodView):
     """One premises."""
 
+    @requires(*WRITERS)
     @blp.arguments(PremisesUpdateSchema)
     @blp.response(200, PremisesSchema)
-    @requires(*WRITERS)
     def patch(self, body: dict, premises_id: uuid.UUID):
         """Change the address, district, coordinates or access notes."""
         premises = service.apply(_live(Premises, premises_id, "premises"), body)
@@ -200,9 +200,9 @@ class PremisesById(MethodView):
 class PremisesMeters(MethodView):
     """Install a meter."""
 
+    @requires(*WRITERS)
     @blp.arguments(MeterSchema)
     @blp.response(201, MeterSchema)
-    @requires(*WRITERS)
     def post(self, body: dict, premises_id: uuid.UUID):
         """Record a meter at the premises with its verification due date (R15)."""
         meter = service.add_meter(_live(Premises, premises_id, "premises"), body)
@@ -214,9 +214,9 @@ class PremisesMeters(MethodView):
 class MetersDue(MethodView):
     """Meters due for verification (R15)."""
 
+    @requires(*READERS)
     @blp.arguments(MetersDueArgsSchema, location="query")
     @blp.response(200, page_of(MeterDueSchema))
-    @requires(*READERS)
     def get(self, args: dict):
         """Meters in service that are overdue or due within ``within_days`` days, soonest first."""
         stmt = service.meters_due_stmt(company_id(), today_for(company_id()), args["within_days"],
@@ -228,9 +228,9 @@ class MetersDue(MethodView):
 class MeterById(MethodView):
     """One meter."""
 
+    @requires(*WRITERS)
     @blp.arguments(MeterUpdateSchema)
     @blp.response(200, MeterSchema)
-    @requires(*WRITERS)
     def patch(self, body: dict, meter_id: uuid.UUID):
         """Change a meter: a new due date after verification, a fault, a removal."""
         meter = service.update_meter(_live(Meter, meter_id, "meter"), body)
@@ -242,9 +242,9 @@ class MeterById(MethodView):
 class PremisesAppliances(MethodView):
     """Record an appliance."""
 
+    @requires(*WRITERS)
     @blp.arguments(ApplianceSchema)
     @blp.response(201, ApplianceSchema)
-    @requires(*WRITERS)
     def post(self, body: dict, premises_id: uuid.UUID):
         """A gas appliance at the premises."""
         premises = _live(Premises, premises_id, "premises")
@@ -258,17 +258,17 @@ class PremisesAppliances(MethodView):
 class ApplianceById(MethodView):
     """One appliance."""
 
+    @requires(*WRITERS)
     @blp.arguments(ApplianceUpdateSchema)
     @blp.response(200, ApplianceSchema)
-    @requires(*WRITERS)
     def patch(self, body: dict, appliance_id: uuid.UUID):
         """Change an appliance's details."""
         appliance = service.apply(_live(Appliance, appliance_id, "appliance"), body)
         _commit()
         return appliance
 
-    @blp.response(204)
     @requires(*WRITERS)
+    @blp.response(204)
     def delete(self, appliance_id: uuid.UUID):
         """The appliance is gone (a tombstone: tablets learn it too)."""
         service.tombstone(_live(Appliance, appliance_id, "appliance"))
@@ -279,9 +279,9 @@ class ApplianceById(MethodView):
 class CustomerContacts(MethodView):
     """Add a contact person."""
 
+    @requires(*WRITERS)
     @blp.arguments(CustomerContactSchema)
     @blp.response(201, CustomerContactSchema)
-    @requires(*WRITERS)
     def post(self, body: dict, customer_id: uuid.UUID):
         """Another person to call about the customer."""
         customer = get_owned(Customer, customer_id, "customer")
@@ -295,17 +295,17 @@ class CustomerContacts(MethodView):
 class ContactById(MethodView):
     """One contact."""
 
+    @requires(*WRITERS)
     @blp.arguments(CustomerContactUpdateSchema)
     @blp.response(200, CustomerContactSchema)
-    @requires(*WRITERS)
     def patch(self, body: dict, contact_id: uuid.UUID):
         """Change a contact's name, phone or relation."""
         contact = service.apply(_live(CustomerContact, contact_id, "contact"), body)
         _commit()
         return contact
 
-    @blp.response(204)
     @requires(*WRITERS)
+    @blp.response(204)
     def delete(self, contact_id: uuid.UUID):
         """Remove a contact (a tombstone)."""
         service.tombstone(_live(CustomerContact, contact_id, "contact"))

@@ -28,9 +28,9 @@ def _check_year(year: int) -> None:
 
 
 @blp.route("/<int:year>", methods=["GET"])
+@requires(Role.DISPATCHER, Role.CUSTOMER_SERVICE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, CalendarYearSchema)
-@requires(Role.DISPATCHER, Role.CUSTOMER_SERVICE)
 def get_year(args: dict, year: int):
     """The year's holidays and make-up working days (company entries win over the package's);
     ``known`` false means the year must be entered before deadlines can fall in it."""
@@ -42,9 +42,9 @@ def get_year(args: dict, year: int):
 
 
 @blp.route("/<int:year>", methods=["PUT"])
+@requires(Role.ADMIN)
 @blp.arguments(CalendarYearInSchema)
 @blp.response(200, CalendarYearSchema)
-@requires(Role.ADMIN)
 def put_year(body: dict, year: int):
     """Enter the State Council's announced calendar of a year (replaces what was entered for it)."""
     _check_year(year)
@@ -66,9 +66,9 @@ def put_year(body: dict, year: int):
 
 
 @blp.route("/add-working-days", methods=["GET"])
+@requires(Role.DISPATCHER, Role.CUSTOMER_SERVICE)
 @blp.arguments(AddWorkingDaysArgsSchema, location="query")
 @blp.response(200, DeadlineSchema)
-@requires(Role.DISPATCHER, Role.CUSTOMER_SERVICE)
 def add_working_days(args: dict):
     """The deadline ``n`` working days after ``start`` (409 ``calendar_not_entered`` for an unknown year)."""
     deadline = calendar.add_working_days(company_id(), args["start"], args["n"])

@@ -25,9 +25,9 @@ DESK = (Role.DISPATCHER, Role.CUSTOMER_SERVICE)
 
 
 @blp.route("", methods=["POST"])
+@requires(*DESK)
 @blp.arguments(CallCreateSchema)
 @blp.response(201, CallCreatedSchema)
-@requires(*DESK)
 def record_call(body: dict):
     """Record a call; a repair or emergency call creates its job with the R8 clocks at once."""
     call, job = calls.record_call(company_id(), taken_by_id=current_user().id, **body)
@@ -36,9 +36,9 @@ def record_call(body: dict):
 
 
 @blp.route("", methods=["GET"])
+@requires(*DESK)
 @blp.arguments(CallListArgsSchema, location="query")
 @blp.response(200, page_of(CallSchema))
-@requires(*DESK)
 def list_calls(args: dict):
     """Open calls, the earliest answer deadline first (``all=true`` for answered ones too)."""
     stmt = calls.calls_query(company_id(), open_only=not args["all"], category=args.get("category"))
@@ -46,17 +46,17 @@ def list_calls(args: dict):
 
 
 @blp.route("/<uuid:call_id>", methods=["GET"])
-@blp.response(200, CallSchema)
 @requires(*DESK)
+@blp.response(200, CallSchema)
 def get_call(call_id: uuid.UUID):
     """One call."""
     return calls.get_call(company_id(), call_id)
 
 
 @blp.route("/<uuid:call_id>/answer", methods=["POST"])
+@requires(*DESK)
 @blp.arguments(CallAnswerSchema)
 @blp.response(200, CallSchema)
-@requires(*DESK)
 def answer_call(body: dict, call_id: uuid.UUID):
     """Record what the caller was told."""
     call = calls.answer_call(calls.get_call(company_id(), call_id), body["result"])

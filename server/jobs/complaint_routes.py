@@ -37,9 +37,9 @@ def _get(complaint_id: uuid.UUID) -> Complaint:
 
 
 @blp.route("", methods=["POST"])
+@requires(*STAFF)
 @blp.arguments(ComplaintCreateSchema)
 @blp.response(201, ComplaintSchema)
-@requires(*STAFF)
 def open_complaint(body: dict):
     """Record a complaint; it must be answered within 5 working days (409 when that year's calendar is unknown)."""
     complaint = complaints.open_complaint(company_id(), handler_id=current_user().id, **body)
@@ -48,9 +48,9 @@ def open_complaint(body: dict):
 
 
 @blp.route("", methods=["GET"])
+@requires(*STAFF)
 @blp.arguments(ComplaintListArgsSchema, location="query")
 @blp.response(200, page_of(ComplaintRowSchema))
-@requires(*STAFF)
 def list_complaints(args: dict):
     """Complaints (open by default), the earliest deadline first, with working days left."""
     page = paginate(complaints.complaints_query(company_id(), args["status"]), args)
@@ -62,17 +62,17 @@ def list_complaints(args: dict):
 
 
 @blp.route("/<uuid:complaint_id>", methods=["GET"])
-@blp.response(200, ComplaintSchema)
 @requires(*STAFF)
+@blp.response(200, ComplaintSchema)
 def get_complaint(complaint_id: uuid.UUID):
     """One complaint with its confidential details."""
     return _get(complaint_id)
 
 
 @blp.route("/<uuid:complaint_id>/extension", methods=["POST"])
+@requires(*STAFF)
 @blp.arguments(ExtensionSchema)
 @blp.response(200, ComplaintSchema)
-@requires(*STAFF)
 def extend(body: dict, complaint_id: uuid.UUID):
     """Record an extension agreed with the complainant (a later deadline and the reason)."""
     complaint = complaints.extend_complaint(_get(complaint_id), body["until"], body["reason"])
@@ -81,9 +81,9 @@ def extend(body: dict, complaint_id: uuid.UUID):
 
 
 @blp.route("/<uuid:complaint_id>/answer", methods=["POST"])
+@requires(*STAFF)
 @blp.arguments(ComplaintAnswerSchema)
 @blp.response(200, ComplaintSchema)
-@requires(*STAFF)
 def answer(body: dict, complaint_id: uuid.UUID):
     """Record the answer given to the complainant."""
     complaint = complaints.answer_complaint(_get(complaint_id), body["answer"])
@@ -92,8 +92,8 @@ def answer(body: dict, complaint_id: uuid.UUID):
 
 
 @blp.route("/<uuid:complaint_id>/close", methods=["POST"])
-@blp.response(200, ComplaintSchema)
 @requires(*STAFF)
+@blp.response(200, ComplaintSchema)
 def close(complaint_id: uuid.UUID):
     """Close an answered complaint."""
     complaint = complaints.close_complaint(_get(complaint_id))
@@ -102,9 +102,9 @@ def close(complaint_id: uuid.UUID):
 
 
 @blp.route("/<uuid:complaint_id>/visit", methods=["POST"])
+@requires(*STAFF)
 @blp.arguments(ComplaintVisitSchema)
 @blp.response(201, JobSchema)
-@requires(*STAFF)
 def create_visit(body: dict, complaint_id: uuid.UUID):
     """Create a complaint-visit job (no confidential detail goes into it)."""
     job = complaints.create_complaint_visit(_get(complaint_id), **body)

@@ -34,18 +34,18 @@ OFFICE = (Role.DISPATCHER, Role.CUSTOMER_SERVICE)
 
 
 @blp.route("", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(JobListArgsSchema, location="query")
 @blp.response(200, page_of(JobSchema))
-@requires(*OFFICE)
 def list_jobs(args: dict):
     """The company's jobs, filtered (window dates in the company's local time), by window then ref."""
     return paginate(service.jobs_query(company_id(), args), args)
 
 
 @blp.route("", methods=["POST"])
+@requires(*OFFICE)
 @blp.arguments(JobCreateSchema)
 @blp.response(201, JobSchema)
-@requires(*OFFICE)
 def create_job(body: dict):
     """Create a job; repairs and emergencies get their R8 clocks."""
     job = service.create_job(company_id(), **body)
@@ -54,17 +54,17 @@ def create_job(body: dict):
 
 
 @blp.route("/<uuid:job_id>", methods=["GET"])
-@blp.response(200, JobSchema)
 @requires(*OFFICE)
+@blp.response(200, JobSchema)
 def get_job(job_id: uuid.UUID):
     """One job."""
     return service.get_job(company_id(), job_id)
 
 
 @blp.route("/<uuid:job_id>", methods=["PATCH"])
+@requires(Role.DISPATCHER)
 @blp.arguments(JobPlanSchema)
 @blp.response(200, JobSchema)
-@requires(Role.DISPATCHER)
 def update_job(body: dict, job_id: uuid.UUID):
     """Change plan fields of a job."""
     job = service.update_plan(service.get_job(company_id(), job_id), body)
@@ -73,9 +73,9 @@ def update_job(body: dict, job_id: uuid.UUID):
 
 
 @blp.route("/<uuid:job_id>/status", methods=["POST"])
+@requires(Role.DISPATCHER)
 @blp.arguments(StatusChangeSchema)
 @blp.response(200, JobSchema)
-@requires(Role.DISPATCHER)
 def change_status(body: dict, job_id: uuid.UUID):
     """Move the job through its state machine (409 ``illegal_transition`` lists ``details.allowed``)."""
     job = service.change_status(service.get_job(company_id(), job_id), body["status"], reason=body["reason"])
@@ -84,9 +84,9 @@ def change_status(body: dict, job_id: uuid.UUID):
 
 
 @blp.route("/<uuid:job_id>/assign", methods=["POST"])
+@requires(Role.DISPATCHER)
 @blp.arguments(AssignSchema)
 @blp.response(200, JobSchema)
-@requires(Role.DISPATCHER)
 def assign(body: dict, job_id: uuid.UUID):
     """Assign or reassign a qualified technician (R14) with no conflict of interest (R10)."""
     job = assignment.assign(service.get_job(company_id(), job_id), body["technician_id"])
@@ -95,8 +95,8 @@ def assign(body: dict, job_id: uuid.UUID):
 
 
 @blp.route("/<uuid:job_id>/unassign", methods=["POST"])
-@blp.response(200, JobSchema)
 @requires(Role.DISPATCHER)
+@blp.response(200, JobSchema)
 def unassign(job_id: uuid.UUID):
     """Take the job off its technician."""
     job = assignment.unassign(service.get_job(company_id(), job_id))
@@ -105,9 +105,9 @@ def unassign(job_id: uuid.UUID):
 
 
 @blp.route("/route", methods=["PUT"])
+@requires(Role.DISPATCHER)
 @blp.arguments(RouteSchema)
 @blp.response(200, RouteResultSchema)
-@requires(Role.DISPATCHER)
 def reorder_route(body: dict):
     """Order a technician's day: the listed jobs first, in that order."""
     jobs = assignment.reorder_route(company_id(), body["technician_id"], body["day"], body["job_ids"])
@@ -116,9 +116,9 @@ def reorder_route(body: dict):
 
 
 @blp.route("/<uuid:job_id>/appointment", methods=["POST"])
+@requires(*OFFICE)
 @blp.arguments(WindowSchema)
 @blp.response(200, AppointmentSchema)
-@requires(*OFFICE)
 def agree_window(body: dict, job_id: uuid.UUID):
     """Agree a window with the customer (R1), or change it (reason needed; notice recorded, R2)."""
     job = service.get_job(company_id(), job_id)
@@ -130,9 +130,9 @@ def agree_window(body: dict, job_id: uuid.UUID):
 
 
 @blp.route("/<uuid:job_id>/appointment/cancel", methods=["POST"])
+@requires(*OFFICE)
 @blp.arguments(CancelAppointmentSchema)
 @blp.response(200, AppointmentSchema)
-@requires(*OFFICE)
 def cancel_appointment(body: dict, job_id: uuid.UUID):
     """Cancel the agreed window; the customer is notified and the notice recorded (R2)."""
     ended = appointments.cancel_appointment(service.get_job(company_id(), job_id), reason=body["reason"])
@@ -141,9 +141,9 @@ def cancel_appointment(body: dict, job_id: uuid.UUID):
 
 
 @blp.route("/<uuid:job_id>/appointments", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(AppointmentSchema))
-@requires(*OFFICE)
 def list_appointments(args: dict, job_id: uuid.UUID):
     """Every window agreed for the job, newest first."""
     job = service.get_job(company_id(), job_id)
@@ -151,18 +151,18 @@ def list_appointments(args: dict, job_id: uuid.UUID):
 
 
 @blp.route("/short-notice", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(PeriodArgsSchema, location="query")
 @blp.response(200, page_of(AppointmentSchema))
-@requires(*OFFICE)
 def short_notice(args: dict):
     """Appointments changed or cancelled less than 2 h before their window (R2 breaches)."""
     return paginate(appointments.short_notice_query(company_id(), args.get("since"), args.get("until")), args)
 
 
 @blp.route("/clocks", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(JobClocksSchema))
-@requires(*OFFICE)
 def clocks(args: dict):
     """Open jobs with running SLA clocks, most urgent first, with time left or breached (R8)."""
     now = utcnow()
@@ -172,9 +172,9 @@ def clocks(args: dict):
 
 
 @blp.route("/sla-breaches", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(PeriodArgsSchema, location="query")
 @blp.response(200, page_of(JobClocksSchema))
-@requires(*OFFICE)
 def sla_breaches(args: dict):
     """Jobs whose arrival or completion came after its deadline (created in the period)."""
     now = utcnow()

@@ -25,9 +25,9 @@ OFFICE = (Role.DISPATCHER, Role.CUSTOMER_SERVICE)
 
 
 @blp.route("/notifications", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(NotificationArgsSchema, location="query")
 @blp.response(200, page_of(NotificationSchema))
-@requires(*OFFICE)
 def list_notifications(args: dict):
     """The outbox, newest first: what customers were told, and what could not be delivered."""
     return paginate(service.notifications_query(company_id(), args), args)
@@ -37,16 +37,16 @@ def list_notifications(args: dict):
 class Outages(MethodView):
     """Planned outages of a district."""
 
+    @requires(*OFFICE, Role.TECHNICIAN)
     @blp.arguments(OutageArgsSchema, location="query")
     @blp.response(200, page_of(OutageNoticeSchema))
-    @requires(*OFFICE, Role.TECHNICIAN)
     def get(self, args: dict):
         """Outage notices, soonest first."""
         return paginate(service.outages_query(company_id(), args), args)
 
+    @requires(Role.DISPATCHER)
     @blp.arguments(OutageNoticeSchema)
     @blp.response(201, OutageNoticeSchema)
-    @requires(Role.DISPATCHER)
     def post(self, body: dict):
         """Announce an outage: every customer with premises in the district gets a message (``notified``)."""
         notice, count = service.create_outage_notice(company_id(), **body)

@@ -28,9 +28,9 @@ blp = Blueprint("org", __name__, url_prefix="/api/v1", description="Service cent
 class ServiceCentres(MethodView):
     """The company's service centres."""
 
+    @requires()
     @blp.arguments(ServiceCentreArgsSchema, location="query")
     @blp.response(200, page_of(ServiceCentreSchema))
-    @requires()
     def get(self, args: dict):
         """List the service centres of the caller's company, by name."""
         stmt = sa.select(ServiceCentre).where(ServiceCentre.company_id == company_id())
@@ -38,9 +38,9 @@ class ServiceCentres(MethodView):
             stmt = stmt.where(ServiceCentre.name.ilike(like_pattern(args["q"]), escape="\\"))
         return paginate(stmt.order_by(ServiceCentre.name, ServiceCentre.id), args)
 
+    @requires(Role.ADMIN)
     @blp.arguments(ServiceCentreSchema)
     @blp.response(201, ServiceCentreSchema)
-    @requires(Role.ADMIN)
     def post(self, body: dict):
         """Open a service centre (admin)."""
         centre = ServiceCentre(company_id=company_id(), **body)
@@ -53,15 +53,15 @@ class ServiceCentres(MethodView):
 class ServiceCentreById(MethodView):
     """One service centre."""
 
-    @blp.response(200, ServiceCentreSchema)
     @requires()
+    @blp.response(200, ServiceCentreSchema)
     def get(self, centre_id: uuid.UUID):
         """A service centre of the caller's company."""
         return get_owned(ServiceCentre, centre_id, "service centre")
 
+    @requires(Role.ADMIN)
     @blp.arguments(ServiceCentreUpdateSchema)
     @blp.response(200, ServiceCentreSchema)
-    @requires(Role.ADMIN)
     def patch(self, body: dict, centre_id: uuid.UUID):
         """Change a service centre's name, address or location (admin)."""
         centre = get_owned(ServiceCentre, centre_id, "service centre")
@@ -75,15 +75,15 @@ class ServiceCentreById(MethodView):
 class CompanySettings(MethodView):
     """The caller's company settings."""
 
-    @blp.response(200, CompanySettingsSchema)
     @requires()
+    @blp.response(200, CompanySettingsSchema)
     def get(self):
         """Time zone, inspection intervals per customer category (R7) and sync days ahead."""
         return db.session.get(Company, company_id())
 
+    @requires(Role.ADMIN)
     @blp.arguments(CompanySettingsSchema)
     @blp.response(200, CompanySettingsSchema)
-    @requires(Role.ADMIN)
     def patch(self, body: dict):
         """Change settings (admin). Inspection intervals may only be as strict as R7 or stricter."""
         company = update_settings(db.session.get(Company, company_id()), body)

@@ -50,9 +50,9 @@ def _valid_today_clause(kind: str | None = None) -> sa.ColumnElement[bool]:
 class Technicians(MethodView):
     """The company's technicians."""
 
+    @requires(*OFFICE)
     @blp.arguments(TechnicianArgsSchema, location="query")
     @blp.response(200, page_of(TechnicianSchema))
-    @requires(*OFFICE)
     def get(self, args: dict):
         """List technicians by name; filter by name/staff number/phone, centre, active, skill, valid certification."""
         stmt = sa.select(Technician).where(Technician.company_id == company_id(), Technician.deleted.is_(False))
@@ -77,9 +77,9 @@ class Technicians(MethodView):
             stmt = stmt.where(Technician.id.in_(ids))
         return paginate(stmt.order_by(Technician.name, Technician.staff_no, Technician.id), args)
 
+    @requires(Role.DISPATCHER)
     @blp.arguments(TechnicianSchema)
     @blp.response(201, TechnicianSchema)
-    @requires(Role.DISPATCHER)
     def post(self, body: dict):
         """Add a technician, optionally with certifications and a linked technician login."""
         tech = service.create_technician(company_id(), body)
@@ -91,8 +91,8 @@ class Technicians(MethodView):
 class MyTechnician(MethodView):
     """The technician record of the signed-in technician."""
 
-    @blp.response(200, TechnicianSchema)
     @requires(Role.TECHNICIAN)
+    @blp.response(200, TechnicianSchema)
     def get(self):
         """Name, staff number, shift and certifications of the signed-in technician."""
         tech = db.session.execute(
@@ -107,15 +107,15 @@ class MyTechnician(MethodView):
 class TechnicianById(MethodView):
     """One technician."""
 
-    @blp.response(200, TechnicianSchema)
     @requires(*READERS)
+    @blp.response(200, TechnicianSchema)
     def get(self, tech_id: uuid.UUID):
         """A technician with certifications (a technician may read only their own)."""
         return _readable_technician(tech_id)
 
+    @requires(Role.DISPATCHER)
     @blp.arguments(TechnicianUpdateSchema)
     @blp.response(200, TechnicianSchema)
-    @requires(Role.DISPATCHER)
     def patch(self, body: dict, tech_id: uuid.UUID):
         """Change a technician's details, skills, shift, start point, centre or linked login."""
         tech = service.update_technician(get_owned(Technician, tech_id, "technician"), body)
@@ -127,9 +127,9 @@ class TechnicianById(MethodView):
 class TechnicianCertifications(MethodView):
     """A technician's certifications (R14)."""
 
+    @requires(*READERS)
     @blp.arguments(CertificationArgsSchema, location="query")
     @blp.response(200, page_of(CertificationSchema))
-    @requires(*READERS)
     def get(self, args: dict, tech_id: uuid.UUID):
         """Certifications by kind, the latest expiry first; filter by kind or validity today."""
         tech = _readable_technician(tech_id)
@@ -142,9 +142,9 @@ class TechnicianCertifications(MethodView):
         order = (Certification.kind, Certification.expires_on.desc(), Certification.id)
         return paginate(stmt.order_by(*order), args)
 
+    @requires(Role.DISPATCHER)
     @blp.arguments(CertificationSchema)
     @blp.response(201, CertificationSchema)
-    @requires(Role.DISPATCHER)
     def post(self, body: dict, tech_id: uuid.UUID):
         """Record a certification the technician holds."""
         cert = service.add_certification(get_owned(Technician, tech_id, "technician"), body)
@@ -156,9 +156,9 @@ class TechnicianCertifications(MethodView):
 class CertificationRenewal(MethodView):
     """Renew a certification."""
 
+    @requires(Role.DISPATCHER)
     @blp.arguments(RenewalSchema)
     @blp.response(201, CertificationSchema)
-    @requires(Role.DISPATCHER)
     def post(self, body: dict, cert_id: uuid.UUID):
         """Record the renewed certificate as a new row of the same kind; the old one stays as it was."""
         old = get_owned(Certification, cert_id, "certification")

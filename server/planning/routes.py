@@ -25,9 +25,9 @@ blp = Blueprint("planning", __name__, url_prefix="/api/v1/planning", description
 
 
 @blp.route("/optimise", methods=["POST"])
+@requires(Role.DISPATCHER)
 @blp.arguments(OptimiseSchema)
 @blp.response(200, PlanSchema)
-@requires(Role.DISPATCHER)
 def optimise(body: dict):
     """Plan a day's routes with the VRP solver: a preview, nothing is written."""
     problem, plan = service.optimise(
@@ -37,9 +37,9 @@ def optimise(body: dict):
 
 
 @blp.route("/commit", methods=["POST"])
+@requires(Role.DISPATCHER)
 @blp.arguments(CommitSchema)
 @blp.response(200, CommittedSchema)
-@requires(Role.DISPATCHER)
 def commit(body: dict):
     """Commit routes (as previewed or adjusted): every assignment passes the same gates as by hand."""
     jobs = service.commit(company_id(), body["day"], body["routes"])
@@ -48,9 +48,9 @@ def commit(body: dict):
 
 
 @blp.route("/etas", methods=["GET"])
+@requires(Role.DISPATCHER)
 @blp.arguments(DayArgsSchema, location="query")
 @blp.response(200, EtasSchema)
-@requires(Role.DISPATCHER)
 def etas(args: dict):
     """ETAs of the day's routes as they stand; a visit whose ETA breaks its window is flagged late,
     with the time by which the customer must be told (window − 2 h, R2)."""
@@ -63,34 +63,34 @@ def _generated(jobs: list) -> dict:
 
 
 @blp.route("/inspections", methods=["POST"])
+@requires(Role.DISPATCHER)
 @blp.arguments(HorizonSchema)
 @blp.response(200, GeneratedSchema)
-@requires(Role.DISPATCHER)
 def plan_inspections(body: dict):
     """Generate inspection jobs for every customer coming due within the horizon (R7)."""
     return _generated(inspections.plan_inspections(company_id(), horizon_days=body["horizon_days"]))
 
 
 @blp.route("/meters", methods=["POST"])
+@requires(Role.DISPATCHER)
 @blp.arguments(HorizonSchema)
 @blp.response(200, GeneratedSchema)
-@requires(Role.DISPATCHER)
 def plan_meters(body: dict):
     """Generate meter-work jobs for meters whose verification falls due within the horizon (R15)."""
     return _generated(inspections.plan_meter_work(company_id(), horizon_days=body["horizon_days"]))
 
 
 @blp.route("/hazards", methods=["POST"])
-@blp.response(200, GeneratedSchema)
 @requires(Role.DISPATCHER)
+@blp.response(200, GeneratedSchema)
 def plan_hazards():
     """Generate rectification jobs for open hazards past their deadline (R16)."""
     return _generated(inspections.plan_overdue_hazards(company_id()))
 
 
 @blp.route("/coverage", methods=["GET"])
-@blp.response(200, CoverageSchema)
 @requires(Role.DISPATCHER, Role.CUSTOMER_SERVICE)
+@blp.response(200, CoverageSchema)
 def coverage():
     """Inspection coverage by customer category (R7)."""
     return {"categories": inspections.coverage(company_id())}

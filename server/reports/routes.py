@@ -34,8 +34,8 @@ OFFICE = (Role.DISPATCHER, Role.CUSTOMER_SERVICE)
 
 
 @blp.route("/jobs/<uuid:job_id>/report.pdf", methods=["GET"])
-@blp.response(200, content_type="application/pdf", description="the service report PDF")
 @requires(*OFFICE)
+@blp.response(200, content_type="application/pdf", description="the service report PDF")
 def service_report_pdf(job_id: uuid.UUID):
     """The customer's service report of a completed visit (409 ``visit_not_completed`` before that).
 
@@ -52,8 +52,8 @@ def service_report_pdf(job_id: uuid.UUID):
 
 
 @blp.route("/jobs/<uuid:job_id>/report", methods=["GET"])
-@blp.response(200, ServiceReportSchema)
 @requires(*OFFICE)
+@blp.response(200, ServiceReportSchema)
 def service_report_status(job_id: uuid.UUID):
     """The latest generated report's SHA-256 and whether it is stale (the visit's data changed since)."""
     return service.report_status(get_owned(Job, job_id, "job"))
@@ -68,9 +68,9 @@ def _period(args: dict) -> kpis.Period:
 
 
 @blp.route("/kpis", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(KpiArgsSchema, location="query")
 @blp.response(200, KpiReportSchema)
-@requires(*OFFICE)
 def get_kpis(args: dict):
     """KPIs over a period of company-local days (default: this month so far), for the centre and each
     technician: R1 on time, R2 notice, R8 repair clocks, R3 approval before work, R16 open hazards,
@@ -79,9 +79,9 @@ def get_kpis(args: dict):
 
 
 @blp.route("/kpis.csv", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(KpiArgsSchema, location="query")
 @blp.response(200, content_type="text/csv", description="one row per technician and a total row")
-@requires(*OFFICE)
 def get_kpis_csv(args: dict):
     """The same KPIs as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese names)."""
     period = _period(args)
@@ -92,9 +92,9 @@ def get_kpis_csv(args: dict):
 
 
 @blp.route("/kpis/charts/<name>.svg", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(ChartArgsSchema, location="query")
 @blp.response(200, content_type="image/svg+xml", description="a server-rendered SVG chart")
-@requires(*OFFICE)
 def get_kpi_chart(args: dict, name: str):
     """A KPI chart as SVG: ``on_time``, ``notice``, ``repair_sla``, ``satisfaction``, ``coverage``, ``hazards``."""
     if name not in charts.CHARTS:
@@ -105,9 +105,9 @@ def get_kpi_chart(args: dict, name: str):
 
 
 @blp.route("/daily-close/month", methods=["GET"])
+@requires(Role.DISPATCHER)
 @blp.arguments(MonthArgsSchema, location="query")
 @blp.response(200, MonthCloseSchema)
-@requires(Role.DISPATCHER)
 def get_month_close(args: dict):
     """The month reconciliation (月对账, R17): per-day and per-technician totals and every discrepancy."""
     return month_close(company_id(), parse_month(company_id(), args.get("month")))

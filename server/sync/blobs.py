@@ -57,12 +57,12 @@ def _row(sha256: str) -> Blob | None:
 class BlobView(MethodView):
     """One blob of the caller's company."""
 
+    @requires()
     @blp.response(200, BlobRefSchema)
     @blp.alt_response(201, schema=BlobRefSchema, description="stored now")
     @blp.alt_response(413, description="larger than BLOB_MAX_BYTES")
     @blp.alt_response(415, description="not a PNG, JPEG or WebP image")
     @blp.alt_response(422, description="the bytes do not hash to the URL's sha256")
-    @requires()
     def put(self, sha256: str):
         """Upload the bytes whose SHA-256 is ``sha256`` (200 if already stored, 201 when stored now)."""
         sha256 = _sha(sha256)
@@ -95,8 +95,8 @@ class BlobView(MethodView):
         db.session.commit()
         return BlobRef(sha256, kind, len(data)), 201
 
-    @blp.response(200, description="the blob is stored (Content-Type and Content-Length of the blob)")
     @requires()
+    @blp.response(200, description="the blob is stored (Content-Type and Content-Length of the blob)")
     def head(self, sha256: str):
         """Whether this company holds the blob (404 otherwise)."""
         row = _row(_sha(sha256))
@@ -104,8 +104,8 @@ class BlobView(MethodView):
             raise not_found("blob", sha256)
         return Response(status=200, headers={"Content-Type": row.content_type, "X-Blob-Size": str(row.size)})
 
-    @blp.response(200, description="the bytes")
     @requires()
+    @blp.response(200, description="the bytes")
     def get(self, sha256: str):
         """The blob's bytes (for the console: a signature, a photo)."""
         row = _row(_sha(sha256))

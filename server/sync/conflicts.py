@@ -26,9 +26,9 @@ ACKNOWLEDGE_ONLY = conflict_service.ACKNOWLEDGE_ONLY  # kept importable from her
 
 
 @blp.route("")
+@requires(Role.DISPATCHER)
 @blp.arguments(ConflictQuerySchema, location="query")
 @blp.response(200, page_of(ConflictSchema))
-@requires(Role.DISPATCHER)
 def list_conflicts(args: dict[str, Any]):
     """Conflicts of the company, newest first; filter by status, collection, job, technician, reviewer."""
     stmt = sa.select(SyncConflict).where(SyncConflict.company_id == company_id())
@@ -39,17 +39,17 @@ def list_conflicts(args: dict[str, Any]):
 
 
 @blp.route("/<uuid:conflict_id>")
-@blp.response(200, ConflictSchema)
 @requires(Role.DISPATCHER)
+@blp.response(200, ConflictSchema)
 def get_conflict(conflict_id: uuid.UUID):
     """One conflict."""
     return get_owned(SyncConflict, conflict_id, "conflict")
 
 
 @blp.route("/<uuid:conflict_id>/resolve", methods=["POST"])
+@requires(Role.DISPATCHER)
 @blp.arguments(ResolveConflictSchema)
 @blp.response(200, ConflictSchema)
-@requires(Role.DISPATCHER)
 def resolve_conflict(body: dict[str, Any], conflict_id: uuid.UUID):
     """Decide a conflict: keep the server's value, take the device's, or set a custom one."""
     conflict: SyncConflict = get_owned(SyncConflict, conflict_id, "conflict")

@@ -77,8 +77,8 @@ def _stream(app: Flask, company_id: uuid.UUID, technician_id: uuid.UUID, after: 
 
 
 @blp.route("/events", methods=["GET"])
-@blp.response(200, description="text/event-stream of `hello` then `change` events (data: ChangeSignal)")
 @requires(Role.TECHNICIAN)
+@blp.response(200, description="text/event-stream of `hello` then `change` events (data: ChangeSignal)")
 def events():
     """Subscribe to the change signal of this tablet's technician (Last-Event-ID resumes)."""
     check_protocol_header()

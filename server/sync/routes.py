@@ -29,9 +29,9 @@ def _protocol() -> None:
 
 
 @blp.route("/pull", methods=["POST"])
+@requires(Role.TECHNICIAN)
 @blp.arguments(PullRequestSchema)
 @blp.response(200, PullResponseSchema)
-@requires(Role.TECHNICIAN)
 def pull(req: PullRequest) -> Response:
     """One page of the changes in this tablet's scope after its cursor, and the rows that left it."""
     if req.protocol_version not in SUPPORTED_VERSIONS:  # the body's declaration must agree too
@@ -49,9 +49,9 @@ def pull(req: PullRequest) -> Response:
 
 
 @blp.route("/push", methods=["POST"])
+@requires(Role.TECHNICIAN)
 @blp.arguments(PushRequestSchema)
 @blp.response(200, PushResponseSchema)
-@requires(Role.TECHNICIAN)
 def push(req: PushRequest) -> Response:
     """Apply a batch of outbox mutations in order, in one transaction; one result per mutation."""
     received = utcnow()

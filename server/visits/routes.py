@@ -54,18 +54,18 @@ def _job_list(model: type, job_id: uuid.UUID, args: dict) -> dict:
 
 
 @blp.route("/jobs/<uuid:job_id>/hazards", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(HazardSchema))
-@requires(*OFFICE)
 def job_hazards(args: dict, job_id: uuid.UUID):
     """Hazards found on this visit (R16)."""
     return _job_list(Hazard, job_id, args)
 
 
 @blp.route("/jobs/<uuid:job_id>/quotes", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(QuoteSchema))
-@requires(*OFFICE)
 def job_quotes(args: dict, job_id: uuid.UUID):
     """Quotes of this visit; ``approval_valid`` is false once a signed quote's content changed (R3)."""
     page = _job_list(Quote, job_id, args)
@@ -74,45 +74,45 @@ def job_quotes(args: dict, job_id: uuid.UUID):
 
 
 @blp.route("/jobs/<uuid:job_id>/signatures", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(SignatureSchema))
-@requires(*OFFICE)
 def job_signatures(args: dict, job_id: uuid.UUID):
     """Signatures taken on this visit: purpose, signed hash, signer and the image's blob hash."""
     return _job_list(Signature, job_id, args)
 
 
 @blp.route("/jobs/<uuid:job_id>/cleanup", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(CleanupSchema))
-@requires(*OFFICE)
 def job_cleanup(args: dict, job_id: uuid.UUID):
     """Cleanup confirmations of this visit (R4)."""
     return _job_list(CleanupConfirmation, job_id, args)
 
 
 @blp.route("/jobs/<uuid:job_id>/visit-events", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(VisitEventSchema))
-@requires(*OFFICE)
 def job_visit_events(args: dict, job_id: uuid.UUID):
     """En route, running late, arrived, departed: claimed time, receive time, offset, corrected time (R1, R2)."""
     return _job_list(VisitEvent, job_id, args)
 
 
 @blp.route("/jobs/<uuid:job_id>/fees", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(FeeSchema))
-@requires(*OFFICE)
 def job_fees(args: dict, job_id: uuid.UUID):
     """Money collected on this visit (R17)."""
     return _job_list(FeeCollection, job_id, args)
 
 
 @blp.route("/jobs/<uuid:job_id>/meter-readings", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(MeterReadingSchema))
-@requires(*OFFICE)
 def job_meter_readings(args: dict, job_id: uuid.UUID):
     """Meter readings and changes recorded on this visit (R15)."""
     return _job_list(MeterReading, job_id, args)
@@ -122,16 +122,16 @@ def job_meter_readings(args: dict, job_id: uuid.UUID):
 class JobNotes(MethodView):
     """Notes on a job from both sides, attributed."""
 
+    @requires(*OFFICE)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, page_of(NoteSchema))
-    @requires(*OFFICE)
     def get(self, args: dict, job_id: uuid.UUID):
         """Office and device notes, oldest first."""
         return _job_list(Note, job_id, args)
 
+    @requires(*OFFICE)
     @blp.arguments(NoteSchema)
     @blp.response(201, NoteSchema)
-    @requires(*OFFICE)
     def post(self, body: dict, job_id: uuid.UUID):
         """Add an office note (it reaches the technician's tablet with the next sync)."""
         job = get_owned(Job, job_id, "job")
@@ -141,26 +141,26 @@ class JobNotes(MethodView):
 
 
 @blp.route("/hazards", methods=["GET"])
+@requires(*OFFICE)
 @blp.arguments(HazardArgsSchema, location="query")
 @blp.response(200, page_of(HazardSchema))
-@requires(*OFFICE)
 def list_hazards(args: dict):
     """The company's hazards, most urgent deadline first; filter by open, overdue, severity, district (R16)."""
     return paginate(service.hazards_query(company_id(), args), args)
 
 
 @blp.route("/hazards/<uuid:hazard_id>", methods=["GET"])
-@blp.response(200, HazardSchema)
 @requires(*OFFICE)
+@blp.response(200, HazardSchema)
 def get_hazard(hazard_id: uuid.UUID):
     """One hazard."""
     return get_owned(Hazard, hazard_id, "hazard")
 
 
 @blp.route("/hazards/<uuid:hazard_id>/rectification-job", methods=["POST"])
+@requires(Role.DISPATCHER)
 @blp.arguments(RectificationJobSchema)
 @blp.response(201, JobSchema)
-@requires(Role.DISPATCHER)
 def create_rectification_job(body: dict, hazard_id: uuid.UUID):
     """Make a hazard-rectification job at the hazard's premises; the hazard becomes rectification_scheduled."""
     hazard = get_owned(Hazard, hazard_id, "hazard")
@@ -170,9 +170,9 @@ def create_rectification_job(body: dict, hazard_id: uuid.UUID):
 
 
 @blp.route("/hazards/<uuid:hazard_id>/confirm-fixed", methods=["POST"])
+@requires(Role.DISPATCHER)
 @blp.arguments(ConfirmFixedSchema)
 @blp.response(200, HazardSchema)
-@requires(Role.DISPATCHER)
 def confirm_fixed(body: dict, hazard_id: uuid.UUID):
     """Record that a later visit to the premises confirmed the hazard fixed (the tablet does this by sync)."""
     hazard = get_owned(Hazard, hazard_id, "hazard")
@@ -183,9 +183,9 @@ def confirm_fixed(body: dict, hazard_id: uuid.UUID):
 
 
 @blp.route("/daily-close", methods=["GET"])
+@requires(Role.DISPATCHER)
 @blp.arguments(DailyCloseArgsSchema, location="query")
 @blp.response(200, DailyCloseSchema)
-@requires(Role.DISPATCHER)
 def get_daily_close(args: dict):
     """Fees collected on a company-local day, per technician, reconciled with approved quotes (R17)."""
     return daily_close(company_id(), args.get("day") or today_for(company_id()))
