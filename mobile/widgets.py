@@ -70,8 +70,13 @@ class RouteRow(ButtonBehavior, BoxLayout):
     order_text = StringProperty("")
     window_text = StringProperty("")
     status_text = StringProperty("")
-    middle_markup = StringProperty("")  # type and customer, address, badges
-    right_markup = StringProperty("")  # SLA countdown, sync state
+    title_text = StringProperty("")
+    address_text = StringProperty("")
+    badges_text = StringProperty("")
+    sla_text = StringProperty("")
+    sla_breached = BooleanProperty(False)
+    sync_text = StringProperty("")
+    sync_state = StringProperty("synced")
     special_care = BooleanProperty(False)
 
     def on_release(self) -> None:
