@@ -9,6 +9,7 @@ from flask import Flask
 from server import extensions
 from server.config import Config, DevelopmentConfig
 from server.db import Actor, current_actor
+from server.errors import refuse_nul_characters
 
 # Blueprints in the order they appear in the OpenAPI document.
 BLUEPRINTS = [
@@ -57,6 +58,8 @@ def create_app(config: Config | None = None) -> Flask:
     def _forget_previous_actor() -> None:
         # Server threads serve many requests: the audit actor must never carry over between them.
         current_actor.set(Actor())
+
+    app.before_request(refuse_nul_characters)
 
     for hook in EXTRA_SETUP:
         hook(app)
