@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from sync import PROTOCOL_VERSION
@@ -13,6 +14,9 @@ from sync.engine import Backoff
 from tests.e2e.checks import check_delivery
 from tests.e2e.harness import Database, seed
 from tests.e2e.tablet import Tablet
+
+# PostgreSQL only: runs in the PostgreSQL leg of scripts/test.sh.
+pytestmark = pytest.mark.postgres
 
 OUTAGE_S = 4.0
 

@@ -7,11 +7,15 @@ import threading
 import time
 import uuid
 
+import pytest
 import sqlalchemy as sa
 
 from tests.e2e.checks import check_delivery
 from tests.e2e.harness import Database
 from tests.e2e.tablet import Tablet
+
+# PostgreSQL only: runs in the PostgreSQL leg of scripts/test.sh.
+pytestmark = pytest.mark.postgres
 
 BATCH = 500  # the protocol's largest push: the longest transaction to land a kill in
 

@@ -160,6 +160,7 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
 def test_serve_production_runs_gunicorn_with_two_workers_on_postgresql(production_database_url, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDSYNC_")} | {
