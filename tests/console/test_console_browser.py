@@ -8,37 +8,17 @@ looks at every page in Chinese and English. Screenshots go to ``$CONSOLE_SCREENS
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-DEMO_PASSWORD = "fieldsync-demo"  # server.demo.org.PASSWORD
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where screenshots go."""
-    target = Path(os.environ.get("CONSOLE_SCREENSHOTS") or tmp_path)
-    target.mkdir(parents=True, exist_ok=True)
-    return target
+from tests.console.conftest import signed_in_page
 
 
 @pytest.fixture
 def page(chromium, live_console):
-    """A fresh browser page (Chinese locale, desktop size) signed in as the demo dispatcher."""
-    context = chromium.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(live_console.url + "/console/board")
-    page.wait_for_url("**/console/login**")
-    page.fill("input[name=username]", "dispatcher1")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("form button.primary")
-    page.wait_for_url("**/console/board**")
-    yield page
-    context.close()
+    """A fresh browser page signed in as the demo dispatcher, on /console/board."""
+    yield from signed_in_page(chromium, live_console.url, "/console/board", timeout_ms=10_000)
 
 
 def test_dispatcher_takes_a_call_assigns_it_and_resolves_a_conflict(page, live_console, shots):

@@ -9,38 +9,18 @@ test's temporary folder. Chromium missing: skipped locally, a failure in CI (the
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-DEMO_PASSWORD = "fieldsync-demo"  # server.demo.org.PASSWORD
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where screenshots go."""
-    target = Path(os.environ.get("CONSOLE_SCREENSHOTS") or tmp_path)
-    target.mkdir(parents=True, exist_ok=True)
-    return target
+from tests.console.conftest import signed_in_page
 
 
 @pytest.fixture
 def page(chromium, live_console):
-    """A fresh browser page (Chinese locale, desktop size) signed in as the demo dispatcher."""
-    context = chromium.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(live_console.url + "/console/planning")
-    page.wait_for_url("**/console/login**")
-    page.fill("input[name=username]", "dispatcher1")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("form button.primary")
-    page.wait_for_url("**/console/planning**")
-    yield page
-    context.close()
+    """A fresh browser page signed in as the demo dispatcher, on /console/planning."""
+    yield from signed_in_page(chromium, live_console.url, "/console/planning", timeout_ms=15_000)
 
 
 def _stop_refs(route) -> list[str]:
