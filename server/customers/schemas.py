@@ -16,7 +16,8 @@ from server.db import utcnow
 from server.jobs.models import JobType
 from server.org.service import today_for
 from server.pagination import PageArgsSchema
-from server.visits.models import HazardSeverity, HazardStatus, SignaturePurpose
+from server.visits.models import HazardSeverity, HazardStatus
+from server.visits.schemas import SignatureSchema
 from sync.domain.jobs import JobStatus
 
 PHONE = validate.Regexp(r"^[0-9+\-() ]{3,40}$", error="digits, spaces and + - ( ) only, 3 to 40 characters")
@@ -247,19 +248,6 @@ class HouseholdHazardSchema(ma.Schema):
     rectification_job_id = ma.fields.UUID(allow_none=True)
 
 
-class HouseholdSignatureSchema(ma.Schema):
-    """A customer's signature and what it approved (its content hash)."""
-
-    id = ma.fields.UUID()
-    job_id = ma.fields.UUID()
-    purpose = ma.fields.Enum(SignaturePurpose, by_value=True)
-    quote_id = ma.fields.UUID(allow_none=True)
-    content_hash = ma.fields.String()
-    signer_name = ma.fields.String()
-    image_sha256 = ma.fields.String(allow_none=True)
-    signed_at = ma.fields.AwareDateTime()
-
-
 class HouseholdInspectionSchema(ma.Schema):
     """A completed safety inspection."""
 
@@ -286,7 +274,7 @@ class HouseholdHistorySchema(ma.Schema):
     jobs = ma.fields.List(ma.fields.Nested(JobHistorySchema))
     jobs_total = ma.fields.Integer()
     open_hazards = ma.fields.List(ma.fields.Nested(HouseholdHazardSchema))
-    signatures = ma.fields.List(ma.fields.Nested(HouseholdSignatureSchema))
+    signatures = ma.fields.List(ma.fields.Nested(SignatureSchema))
     inspections = ma.fields.Nested(HouseholdInspectionsSchema)
 
 
