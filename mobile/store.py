@@ -11,6 +11,11 @@ Three layers, one file (WAL mode, ``synchronous=FULL`` so a committed change sur
 
 A change and its outbox entry are written in ONE transaction (``write``), so a kill at any moment
 leaves either both or neither. Implements ``sync.ports.DeviceStore``.
+
+At rest the file is a SQLCipher 4 database when a key is given (the app always gives one: see
+``mobile/keystore.py``): pages, WAL and journal are AES-256 encrypted and HMAC-checked; temporary
+tables stay in memory and deleted content is overwritten (``secure_delete``). Rows that left the
+technician's scope are purged once nothing kept on the device needs them (``purge_departed``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import uuid
@@ -48,6 +54,11 @@ CREATE TABLE IF NOT EXISTS notice (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, reason TEXT, collection TEXT, row_id TEXT, field TEXT,
   server_value TEXT, device_value TEXT, message TEXT, created_at TEXT NOT NULL, seen INTEGER DEFAULT 0);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS departed (collection TEXT NOT NULL, id TEXT NOT NULL, at TEXT NOT NULL,
+  PRIMARY KEY (collection, id));
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, action TEXT NOT NULL, mutation_id TEXT,
+  collection TEXT, row_id TEXT, detail TEXT NOT NULL);
 """
 
 PENDING, PARKED = "pending", "parked"
@@ -79,6 +90,75 @@ def _blob_shas(fields: dict[str, Any]) -> list[str]:
     return [str(v) for k, v in fields.items() if k.endswith("_sha256") and v]
 
 
+class WrongKey(Exception):
+    """The key does not open this store file (or the file is not a store)."""
+
+
+def _connect(path: str, key: bytes | None) -> sqlite3.Connection:
+    """A connection to the store file: plain SQLite without a key, SQLCipher 4 with a raw 256-bit key
+    (the key is already the output of a slow KDF: SQLCipher's own PBKDF2 is skipped)."""
+    if key is None:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    else:
+        if len(key) != 32:
+            raise ValueError("a store key is 32 bytes")
+        import sqlcipher3
+
+        db = sqlcipher3.connect(path, check_same_thread=False, isolation_level=None)
+        db.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.DatabaseError as exc:
+            db.close()
+            raise WrongKey(f"{path}: the key does not open this store") from exc
+        db.execute("PRAGMA temp_store=MEMORY")  # no plaintext temporary files
+    db.execute("PRAGMA secure_delete=ON")  # purged and deleted rows are overwritten, not left in free pages
+    return db  # type: ignore[return-value]
+
+
+def store_files(path: str | Path) -> list[Path]:
+    """The store file and its SQLite companions (WAL, shared memory, rollback journal)."""
+    base = str(path)
+    return [Path(base + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+
+
+def is_plaintext(path: str | Path) -> bool:
+    """Whether the file is an unencrypted SQLite database (an older app's store)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except FileNotFoundError:
+        return False
+
+
+def encrypt_plaintext_store(path: str | Path, key: bytes) -> None:
+    """Turn an older app's plaintext store into an encrypted one, outbox and all (``sqlcipher_export``).
+
+    The encrypted copy is written beside it, fsynced and renamed over the original; the plaintext
+    WAL/SHM go with it. (Flash may keep old blocks: a store that held plaintext is only as gone as the
+    medium lets it be.)
+    """
+    import sqlcipher3
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".encrypting")
+    for stale in store_files(tmp):
+        stale.unlink(missing_ok=True)
+    src = sqlcipher3.connect(str(path), isolation_level=None)
+    try:
+        src.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        src.execute(f"ATTACH DATABASE ? AS enc KEY \"x'{key.hex()}'\"", (str(tmp),))
+        src.execute("SELECT sqlcipher_export('enc')")
+        src.execute("DETACH DATABASE enc")
+    finally:
+        src.close()
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    for old in store_files(path)[1:]:
+        old.unlink(missing_ok=True)
+    os.replace(tmp, path)
+
+
 class DeviceStore:
     """The SQLite device store (``sync.ports.DeviceStore`` plus the queries and writes the app needs).
 
@@ -86,11 +166,12 @@ class DeviceStore:
     public method is one transaction.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, key: bytes | None = None) -> None:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.encrypted = key is not None
+        self._db = _connect(self.path, key)
         self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on the disk before write() returns; a battery pull loses nothing acknowledged.
@@ -415,8 +496,9 @@ class DeviceStore:
             for row in page.rows:
                 self._store_server_row(db, row)
                 self._rebuild_row(db, row.collection, row.id)
+            self._forget_departed(db, page.rows)
             for ref in page.revoked:
-                if self._has_pending(db, ref.collection, ref.id):
+                if self._defer_revoked(db, ref.collection, ref.id):
                     deferred.append(ref)
                     continue
                 db.execute("DELETE FROM server_row WHERE collection=? AND id=?", (ref.collection, ref.id))
@@ -435,6 +517,159 @@ class DeviceStore:
                 "WHERE r.job_id=? AND o.state=? LIMIT 1", (row_id, PENDING)
             ).fetchone() is not None
         return False
+
+    # -- rows that left the scope: kept while needed, then purged (G8, issue #4) -----------------
+    def _defer_revoked(self, db: sqlite3.Connection, collection: str, row_id: str) -> bool:
+        """Whether a row the server revoked stays for now: a pending change to it (G8), or something
+        still on the device needs it (the customer of a job kept back). A kept row is written to
+        ``departed`` in the page's own transaction, so ``purge_departed`` drops it later even though
+        the server never names it again."""
+        if not (self._has_pending(db, collection, row_id) or self._needed(db, collection, row_id)):
+            return False
+        db.execute("INSERT OR IGNORE INTO departed (collection, id, at) VALUES (?,?,?)",
+                    (collection, row_id, now_iso()))
+        return True
+
+    def _forget_departed(self, db: sqlite3.Connection, rows: Iterable[Row]) -> None:
+        """Rows the server sends again are in scope again: no longer departing."""
+        if db.execute("SELECT 1 FROM departed LIMIT 1").fetchone() is None:
+            return
+        db.executemany("DELETE FROM departed WHERE collection=? AND id=?", [(r.collection, r.id) for r in rows])
+
+    def _needed(self, db: sqlite3.Connection, collection: str, row_id: str) -> bool:
+        """Whether a live job on the device, or a pending change, still refers to this row."""
+        found = db.execute("SELECT data FROM row WHERE collection=? AND id=?", (collection, row_id)).fetchone()
+        data = json.loads(found[0]) if found else {}
+        refs: list[tuple[str, str]] = []  # (job field, value) a live job would name
+        if collection in ("customer", "premises"):
+            refs.append((f"{collection}_id", row_id))
+        for key in ("customer_id", "premises_id"):
+            if collection != "job" and data.get(key):
+                refs.append((key, str(data[key])))
+        for key, value in refs:
+            if db.execute(
+                "SELECT 1 FROM row WHERE collection='job' AND deleted=0 AND json_extract(data, '$.' || ?)=? LIMIT 1",
+                (key, value),
+            ).fetchone():
+                return True
+        job_id = data.get("job_id")
+        if collection != "job" and job_id and db.execute(
+            "SELECT 1 FROM row WHERE collection='job' AND id=? AND deleted=0", (str(job_id),)
+        ).fetchone():
+            return True
+        # A pending change naming it (a hazard created at these premises, a note on this job…).
+        return db.execute(
+            "SELECT 1 FROM outbox WHERE state=? AND ? IN (json_extract(fields, '$.customer_id'), "
+            "json_extract(fields, '$.premises_id'), json_extract(fields, '$.job_id')) LIMIT 1", (PENDING, row_id)
+        ).fetchone() is not None
+
+    def departed(self) -> list[tuple[str, str]]:
+        """Rows that left the scope but are still kept (pending changes, or needed by such a row)."""
+        with self._lock:
+            return [tuple(r) for r in self._db.execute("SELECT collection, id FROM departed ORDER BY at, collection, id")]
+
+    def purge_departed(self) -> list[tuple[str, str]]:
+        """Drop every departed row nothing needs any more, in one transaction; returns them.
+
+        A row is dropped once no pending change refers to it and no live job on the device names it
+        (a customer's file goes with the last job of theirs: name, phone, contacts, address, meters).
+        The technician's parked changes stay in the outbox (a fact captured on site is not dropped
+        by a purge) but no longer show a row. Conflict notices about purged rows and blobs nothing
+        refers to any more go too. Idempotent: the app calls it after each sync and at unlock.
+        """
+        purged: list[tuple[str, str]] = []
+        with self._tx() as db:
+            while True:
+                progress = False
+                for collection, row_id in db.execute("SELECT collection, id FROM departed").fetchall():
+                    if self._has_pending(db, collection, row_id) or self._needed(db, collection, row_id):
+                        continue
+                    db.execute("DELETE FROM departed WHERE collection=? AND id=?", (collection, row_id))
+                    db.execute("DELETE FROM server_row WHERE collection=? AND id=?", (collection, row_id))
+                    db.execute("DELETE FROM notice WHERE kind='conflict' AND collection=? AND row_id=?",
+                               (collection, row_id))
+                    self._rebuild_row(db, collection, row_id)
+                    purged.append((collection, row_id))
+                    progress = True
+                if not progress:
+                    break
+            if purged:
+                self._drop_orphan_blobs(db)
+        return purged
+
+    def _drop_orphan_blobs(self, db: sqlite3.Connection) -> None:
+        """Delete blobs no row and no outbox entry names (photos of a household that left)."""
+        named: set[str] = set()
+        for (data,) in db.execute("SELECT data FROM row WHERE data LIKE '%_sha256%'"):
+            named.update(_blob_shas(json.loads(data)))
+        for (fields,) in db.execute("SELECT fields FROM outbox WHERE fields LIKE '%_sha256%'"):
+            named.update(_blob_shas(json.loads(fields)))
+        held = [r[0] for r in db.execute("SELECT sha256 FROM blob")]
+        db.executemany("DELETE FROM blob WHERE sha256=?", [(sha,) for sha in held if sha not in named])
+
+    # -- parked changes: the technician decides (issue #7 part 4) ---------------------------------
+    def _parked_entry(self, db: sqlite3.Connection, mutation_id: str) -> dict[str, Any]:
+        cur = db.execute("SELECT * FROM outbox WHERE mutation_id=? AND state=?", (mutation_id, PARKED))
+        found = cur.fetchone()
+        if found is None:
+            raise KeyError(f"no parked change {mutation_id}")
+        entry = dict(zip([c[0] for c in cur.description], found, strict=True))
+        entry["fields"] = json.loads(entry["fields"])
+        return entry
+
+    def _audit(self, db: sqlite3.Connection, action: str, entry: dict[str, Any], **detail: Any) -> None:
+        db.execute(
+            "INSERT INTO audit (at, action, mutation_id, collection, row_id, detail) VALUES (?,?,?,?,?,?)",
+            (now_iso(), action, entry["mutation_id"], entry["collection"], entry["row_id"],
+             _dumps({"op": entry["op"], "fields": entry["fields"], "reason": entry["reason"],
+                     "message": entry["message"], "device_time": entry["device_time"], **detail})),
+        )
+
+    def _unpark(self, db: sqlite3.Connection, entry: dict[str, Any]) -> None:
+        db.execute("DELETE FROM outbox WHERE mutation_id=?", (entry["mutation_id"],))
+        db.execute("UPDATE notice SET seen=1 WHERE id=?", (f"rejected:{entry['mutation_id']}",))
+        self._rebuild_row(db, entry["collection"], entry["row_id"])
+
+    def retry_parked(self, mutation_id: str) -> Mutation:
+        """Queue a parked change again as a NEW mutation (a rejection is final for its id, §5) against
+        the row as it stands now (its current version and values as the base); the parked entry goes,
+        with an audit note. Raises KeyError when the row is no longer on the device (send it to the
+        office instead)."""
+        with self._tx() as db:
+            entry = self._parked_entry(db, mutation_id)
+            op = Op(entry["op"])
+            if op is not Op.CREATE and self._effective(db, entry["collection"], entry["row_id"]) is None:
+                raise KeyError(f"{entry['collection']} {entry['row_id']} is no longer on this device")
+            self._unpark(db, entry)
+            mutation = self._write(db, entry["collection"], entry["row_id"], entry["fields"], op, ())
+            self._audit(db, "retried", entry, new_mutation_id=mutation.mutation_id)
+            return mutation
+
+    def discard_parked(self, mutation_id: str, why: str = "") -> None:
+        """Drop a parked change for good; its full content is kept in the local audit log."""
+        with self._tx() as db:
+            entry = self._parked_entry(db, mutation_id)
+            self._unpark(db, entry)
+            self._audit(db, "discarded", entry, why=why)
+
+    def send_parked_to_office(self, mutation_id: str, job_id: str, text: str, author_name: str) -> dict[str, Any]:
+        """Replace a parked change by a visit note to the office that says what it was (the fact
+        reaches a person instead of being dropped); one transaction, audit note included."""
+        with self._tx() as db:
+            entry = self._parked_entry(db, mutation_id)
+            self._unpark(db, entry)
+            note_id = new_id()
+            self._write(db, "note", note_id, {"job_id": job_id, "author_name": author_name, "text": text,
+                                              "written_at": now_iso()}, Op.CREATE, ())
+            self._audit(db, "sent_to_office", entry, note_id=note_id)
+            return self._effective(db, "note", note_id) or {}
+
+    def audit_log(self) -> list[dict[str, Any]]:
+        """What the technician did with parked changes (retried, discarded, sent to the office)."""
+        with self._lock:
+            cur = self._db.execute("SELECT * FROM audit ORDER BY seq")
+            names = [c[0] for c in cur.description]
+            return [dict(zip(names, r, strict=True)) | {"detail": json.loads(r[-1])} for r in cur.fetchall()]
 
     # -- maintenance ---------------------------------------------------------------------------
     def rebuild_cache(self) -> None:
