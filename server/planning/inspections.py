@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -123,8 +124,10 @@ def plan_inspections(company_id: uuid.UUID, *, horizon_days: int = 30, now: dt.d
     return created
 
 
-def coverage(company_id: uuid.UUID, now: dt.datetime | None = None) -> list[dict]:
-    """Per category: customers, how many are within their inspection interval, overdue, never inspected."""
+def coverage(company_id: uuid.UUID, now: dt.datetime | None = None,
+             customers: Collection[uuid.UUID] | None = None) -> list[dict]:
+    """Per category: customers, how many are within their inspection interval, overdue, never inspected
+    (of every customer of the company, or only of ``customers`` when given)."""
     today = calendar.local_date(company_id, now or utcnow())
     table: dict[str, dict] = {
         c.value: {"category": c.value, "customers": 0, "in_date": 0, "overdue": 0, "never_inspected": 0,
@@ -132,6 +135,8 @@ def coverage(company_id: uuid.UUID, now: dt.datetime | None = None) -> list[dict
         for c in CustomerCategory
     }
     for d in inspection_status(company_id, today):
+        if customers is not None and d.customer_id not in customers:
+            continue
         row = table[d.category]
         row["customers"] += 1
         row["open_jobs"] += int(d.has_open_job)

@@ -27,11 +27,13 @@ TITLES = {
     "hazards": ("未整改隐患（R16）", "Open hazards (R16)"),
     "satisfaction": ("回访满意度（R6）", "Follow-up satisfaction (R6)"),
     "coverage": ("安检覆盖率（R7）", "Inspection coverage (R7)"),
+    "complaints": ("投诉按期答复率（R10）", "Complaints answered in time (R10)"),
 }
 WORDS = {
     "total": ("合计", "Total"), "respond": ("响应", "respond"), "fix": ("修复", "fix"),
     "overdue": ("逾期", "overdue"), "open": ("未整改", "open"), "none": ("无数据", "no data"),
-    "mean": ("平均", "mean"), "period": ("期间", "period"),
+    "mean": ("平均", "mean"), "period": ("期间", "period"), "company": ("全公司", "Company"),
+    "running": ("未到期", "still running"),
 }
 CATEGORIES = {"residential": ("居民", "Residential"), "commercial": ("商业", "Commercial"),
               "industrial": ("工业", "Industrial"), "heating": ("采暖", "Heating")}
@@ -147,6 +149,15 @@ def coverage_chart(report: dict[str, Any], lang: str) -> str:
     return bar_chart(_t(TITLES["coverage"], lang), _subtitle(report, lang), rows)
 
 
+def complaints_chart(report: dict[str, Any], lang: str) -> str:
+    """R10 (company-wide): complaints answered by their deadline (the agreed extension when there is one)."""
+    c = report["complaint_sla"]
+    text = f"{_pct(c['rate'])} ({c['met']}/{c['met'] + c['breached']})"
+    subtitle = f"{_subtitle(report, lang)} · {_t(WORDS['running'], lang)} {c['running']}"
+    return bar_chart(_t(TITLES["complaints"], lang), subtitle,
+                     [(_t(WORDS["company"], lang), c["rate"], 1.0, text, _rate_colour(c["rate"]))])
+
+
 CHARTS: dict[str, Callable[[dict[str, Any], str], str]] = {
     "on_time": _rate_chart("on_time", lambda f: f["on_time"]),
     "notice": _rate_chart("notice", lambda f: f["notice"]),
@@ -155,4 +166,5 @@ CHARTS: dict[str, Callable[[dict[str, Any], str], str]] = {
     "hazards": hazards_chart,
     "satisfaction": satisfaction_chart,
     "coverage": coverage_chart,
+    "complaints": complaints_chart,
 }

@@ -21,7 +21,9 @@ so a year of 100 000 jobs costs a handful of indexed scans. Definitions (each na
 - R6 satisfaction: follow-up calls done in the period with a 1–5 score, by the visit's technician.
 - R10 complaint clock (company-wide: complaints have no technician): received in the period,
   answered by ``extended_until`` when agreed, else ``answer_by``.
-- R7 inspection coverage (company-wide): ``server.planning.inspections.coverage`` at the period's end.
+- R7 inspection coverage: ``server.planning.inspections.coverage`` at the period's end; with a
+  technician or centre filter, over the households that technician or centre serves
+  (``server.reports.coverage``).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from server.jobs import calendar
 from server.jobs.appointments import MIN_NOTICE
 from server.jobs.models import Appointment, AppointmentStatus, Complaint, Job
 from server.people.models import Technician
-from server.planning.inspections import coverage
+from server.reports.coverage import filtered_coverage
 from server.visits.models import (
     Hazard,
     HazardStatus,
@@ -395,5 +397,7 @@ def kpi_report(company_id: uuid.UUID, p: Period) -> dict[str, Any]:
     return {
         "date_from": p.first, "date_to": p.last, "timezone": p.timezone, "technician_id": p.technician_id,
         "service_centre_id": p.service_centre_id, "total": _figures(TOTAL, totals), "technicians": technicians,
-        "complaint_sla": _complaints(p), "inspection_coverage": coverage(company_id, now=p.as_at - dt.timedelta(seconds=1)),
+        "complaint_sla": _complaints(p),
+        "inspection_coverage": filtered_coverage(company_id, now=p.as_at - dt.timedelta(seconds=1),
+                                                 technician_id=p.technician_id, service_centre_id=p.service_centre_id),
     }
