@@ -99,6 +99,7 @@ class CollectionSpec:
     excluded: frozenset[str] = frozenset()  # server columns that never travel to a tablet (R19)
     server_sets: dict[str, object] = field(default_factory=dict)  # SERVER fields given on a device's create
     choices: dict[str, frozenset[str]] = field(default_factory=dict)  # fields whose device values are enumerated
+    read_only: bool = False  # derived by the server from other rows: every device mutation is rejected
 
     def field_class(self, name: str) -> FieldClass | None:
         """The class of a field, or None when the collection has no such synced field."""
@@ -107,7 +108,7 @@ class CollectionSpec:
     def device_may_write(self, name: str, *, creating: bool) -> bool:
         """Whether a device may write this field (on create, or on update of an existing row)."""
         cls = self.fields.get(name)
-        if cls is None or cls is FieldClass.SERVER:
+        if cls is None or cls is FieldClass.SERVER or self.read_only:
             return False
         if name == self.stamp_technician:
             return creating
@@ -311,7 +312,23 @@ _SPECS = [
         refs={"job_id": "job"},
         server_sets={"source": "device"},
     ),
+    # Earlier visits at the households of the technician's jobs: one row per earlier finished job
+    # (its id), derived by the server from the job and the facts recorded on it; read only. The
+    # server keeps the last HISTORY_YEARS years, at most HISTORY_PER_PREMISES per premises.
+    CollectionSpec(
+        "household_history",
+        _fields(premises_id=X, customer_id=X, ref=X, job_type=X, status=X, outcome=X, finished_on=X, technician_name=X,
+                could_not_complete_reason=X, cancelled_reason=X, hazards_critical=X, hazards_major=X,
+                hazards_minor=X, checklist_answered=X, checklist_failed=X, fee_collected_cents=X),
+        scope=ScopeRule(Keyset.PREMISES, "premises_id"),
+        read_only=True,
+    ),
 ]
+
+# household_history: which finished jobs count as earlier visits, how far back and how many per premises.
+HISTORY_STATUSES = frozenset({"completed", "could_not_complete", "closed", "cancelled"})  # cancelled: with a reason
+HISTORY_YEARS = 2
+HISTORY_PER_PREMISES = 10
 
 REGISTRY: dict[str, CollectionSpec] = {spec.name: spec for spec in _SPECS}
 # Parents before children, so a pulled page can be applied in this order.

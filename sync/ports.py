@@ -98,6 +98,10 @@ class ServerStore(Protocol):
     def scope_job_ids(self, technician_id: str) -> set[str]:
         """The ids of the jobs a technician's tablet holds now (assigned to them, within the sync horizon)."""
 
+    def scope_keys(self, technician_id: str) -> tuple[set[str], set[str], set[str]]:
+        """The key sets of a technician's scope now, in one or a few queries: the ids of their jobs
+        (as ``scope_job_ids``, tombstones included), and the customers and premises of the live ones."""
+
     def previously_assigned(self, technician_id: str, job_ids: Collection[str]) -> set[str]:
         """Those of ``job_ids`` that were assigned to this technician at some time (from the audit log)."""
 

@@ -55,24 +55,10 @@ def key_of(rule: ScopeRule, row_id: str, data: Mapping[str, Any]) -> Any:
 
 
 def compute_scope(store: ServerStore, principal: Principal) -> Scope:
-    """The scope of a technician now: jobs from the store, their customers and premises, themself."""
-    keys = getattr(store, "scope_keys", None)
-    if keys is not None:
-        # A store that answers the key sets in one query spares loading every job row on each push.
-        job_ids, customer_ids, premises_ids = keys(principal.technician_id)
-        return Scope({Keyset.JOB: frozenset(job_ids), Keyset.CUSTOMER: frozenset(customer_ids),
-                      Keyset.PREMISES: frozenset(premises_ids), Keyset.SELF: frozenset({principal.technician_id})})
-    job_ids = {str(j) for j in store.scope_job_ids(principal.technician_id)}
-    jobs = store.load_rows("job", job_ids) if job_ids else {}
-    live = [j for j in jobs.values() if not j.deleted]
-    return Scope(
-        {
-            Keyset.JOB: frozenset(job_ids),
-            Keyset.CUSTOMER: frozenset(str(j.data["customer_id"]) for j in live if j.data.get("customer_id")),
-            Keyset.PREMISES: frozenset(str(j.data["premises_id"]) for j in live if j.data.get("premises_id")),
-            Keyset.SELF: frozenset({principal.technician_id}),
-        }
-    )
+    """The scope of a technician now: their jobs, those jobs' customers and premises, themself."""
+    job_ids, customer_ids, premises_ids = store.scope_keys(principal.technician_id)
+    return Scope({Keyset.JOB: frozenset(job_ids), Keyset.CUSTOMER: frozenset(customer_ids),
+                  Keyset.PREMISES: frozenset(premises_ids), Keyset.SELF: frozenset({principal.technician_id})})
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ class ServerCore:
         shas: set[str] = set()
         for m in mutations:
             spec = REGISTRY.get(m.collection)
-            if spec is None:
+            if spec is None or spec.read_only:
                 continue
             ids[m.collection].add(m.row_id)
             for name, target in spec.refs.items():
@@ -259,6 +259,8 @@ class ServerCore:
         spec = REGISTRY.get(m.collection)
         if spec is None:
             return reject(R.UNKNOWN_COLLECTION, collection=m.collection)
+        if spec.read_only:  # derived by the server (household_history): the same answer in scope or not
+            return _read_only(spec, m)
         (rule, key), job = self._scope_job(spec, m, batch)
         late = False
         if not scope.admits(rule, key):
@@ -354,6 +356,15 @@ def _clock_fields(fields: dict[str, Any], device_now: str, server_now: str) -> d
     except (KeyError, TypeError, ValueError):
         return {"received_at": server_now}
     return {"received_at": server_now, "clock_offset_s": offset, "corrected_at": corrected}
+
+
+def _read_only(spec: CollectionSpec, m: Mutation) -> Decision:
+    """The rejection of any change a device makes to a read-only collection."""
+    if m.op is Op.CREATE:
+        return reject(R.CREATE_NOT_ALLOWED, collection=spec.name)
+    if m.op is Op.DELETE:
+        return reject(R.DELETE_NOT_ALLOWED, collection=spec.name)
+    return reject(R.FIELD_NOT_WRITABLE, collection=spec.name, field=next(iter(m.fields), "*"))
 
 
 def _check_version(version: int) -> None:

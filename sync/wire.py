@@ -185,6 +185,29 @@ class PushResponseSchema(Schema):
         return PushResponse(**data)
 
 
+class HouseholdHistorySchema(Schema):
+    """The ``data`` of a ``household_history`` row (read only, derived by the server; sync.history):
+    one earlier finished visit at a premises the technician has a job at. The row's ``id`` is the
+    earlier job's id."""
+
+    premises_id = fields.UUID(required=True)
+    customer_id = fields.UUID(required=True)
+    ref = fields.String(required=True)  # the office's job reference
+    job_type = fields.String(required=True)
+    status = fields.String(required=True)  # the job's status now: completed, could_not_complete, closed, cancelled
+    outcome = fields.String(required=True, validate=validate.OneOf(["completed", "could_not_complete", "cancelled"]))
+    finished_on = fields.AwareDateTime(required=True)  # completion, else departure, start of work, arrival, plan
+    technician_name = fields.String(load_default=None, allow_none=True)  # who made the visit
+    could_not_complete_reason = fields.String(load_default=None, allow_none=True)
+    cancelled_reason = fields.String(load_default="")
+    hazards_critical = fields.Integer(required=True, validate=validate.Range(min=0))  # hazards found on the visit
+    hazards_major = fields.Integer(required=True, validate=validate.Range(min=0))
+    hazards_minor = fields.Integer(required=True, validate=validate.Range(min=0))
+    checklist_answered = fields.Integer(required=True, validate=validate.Range(min=0))  # current answers
+    checklist_failed = fields.Integer(required=True, validate=validate.Range(min=0))  # answered "fail"
+    fee_collected_cents = fields.Integer(required=True, validate=validate.Range(min=0))  # 0: nothing collected
+
+
 class BlobRefSchema(Schema):
     """A content-addressed blob: its hash, type and size."""
 

@@ -15,9 +15,12 @@ from sqlalchemy.orm import Session
 
 from server.checklists.models import ChecklistTemplate
 from server.jobs.models import Job
+from server.sync import history
 from server.sync.models import Device
 from server.sync.schemas import COLLECTIONS, MODELS, wire_columns
-from server.sync.scope import RECHECKED, Scope, in_window, predicate
+from server.sync.scope import RECHECKED, Scope, in_window, member, predicate
+from sync import history as ref
+from sync.collections import Keyset
 from sync.records import RowRef
 
 Change = tuple[int, int, uuid.UUID]  # (collection index, version, id)
@@ -27,6 +30,8 @@ def changes(session: Session, scope: Scope, base: int, target: int) -> list[Chan
     """Every row of the company changed in ``(base, target]``, ordered by collection, version, id."""
     parts = []
     for index, collection in enumerate(COLLECTIONS):
+        if collection not in MODELS:
+            continue  # derived (household_history): follows the changes of its sources, below
         t = MODELS[collection].__table__
         parts.append(sa.select(sa.literal(index, sa.Integer), t.c.version, t.c.id)
                      .where(t.c.company_id == scope.company_id, t.c.version > base, t.c.version <= target))
@@ -129,3 +134,49 @@ def refs(keys: list[tuple[str, uuid.UUID]]) -> list[RowRef]:
     return [RowRef(c, str(i)) for c, i in sorted(keys, key=lambda k: (COLLECTIONS.index(k[0]), str(k[1])))]
 
 
+
+
+def history_changes(session: Session, device: Device, scope: Scope, target: int, everything: list[Change],
+                    found: dict, held: dict) -> tuple[list[tuple[str, uuid.UUID]], dict[tuple[str, uuid.UUID], Any]]:
+    """household_history after these changes: the held rows that left, and the rows to (re)send.
+
+    A history row is its job plus the job's facts and technician, so it can change only when one of
+    those changed. Only the premises of a changed job that is (or was, on the device) history are
+    read again, so a pull whose changes touch no finished visit costs one lookup by primary key.
+    ``held`` gains the device's history rows of those premises."""
+    from server.sync.pull import held_rows  # noqa: PLC0415 (pull imports this module)
+
+    changed: dict[str, list[uuid.UUID]] = {}
+    for i, _, rid in everything:
+        changed.setdefault(COLLECTIONS[i], []).append(rid)
+    jobs = set(changed.get("job", ()))
+    for name in history.FACT_TABLES:
+        if changed.get(name):
+            t = MODELS[name].__table__.c
+            jobs.update(session.execute(sa.select(t.job_id).where(t.id.in_(changed[name]))).scalars())
+    j = Job.__table__.c
+    premises: set[uuid.UUID] = set()
+    if jobs:
+        for r in session.execute(sa.select(j.id, j.company_id, j.premises_id, j.status, j.cancelled_reason, j.deleted)
+                                 .where(j.id.in_(list(jobs)))):
+            was = held.get((history.COLLECTION, r.id))
+            is_history = not r.deleted and ref.qualifies({"status": str(r.status),
+                                                          "cancelled_reason": r.cancelled_reason})
+            if r.company_id == scope.company_id and (is_history or (was is not None and was.held)):
+                premises.add(r.premises_id)
+    if changed.get("technician"):  # a renamed technician: the history rows naming them
+        done = [s for s in ref.HISTORY_STATUSES if s != "cancelled"]
+        premises.update(session.execute(
+            sa.select(j.premises_id).where(j.technician_id.in_(changed["technician"]), j.status.in_(done + ["cancelled"]),
+                                           j.company_id == scope.company_id,
+                                           member(scope, Keyset.PREMISES, j.premises_id))).scalars())
+    if not premises:
+        return [], {}
+    sub = history.subquery(scope, premises)
+    now = {r.id: r for r in session.execute(sa.select(*sub.c)) if r.company_id == scope.company_id}
+    # Rows the device may hold for these premises: every job there, and the changed jobs (moved away).
+    candidates = set(session.execute(sa.select(j.id).where(j.premises_id.in_(list(premises)))).scalars()) | jobs
+    mine = held_rows(session, device, history.COLLECTION, list(candidates))
+    held.update(mine)
+    gone = [k for k, h in sorted(mine.items(), key=lambda kv: str(kv[0][1])) if h.held and k[1] not in now]
+    return gone, {(history.COLLECTION, i): r for i, r in now.items() if r.version <= target}

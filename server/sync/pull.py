@@ -27,9 +27,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.db import current_version
+from server.sync import history
 from server.sync import incremental as inc
 from server.sync.models import Device, DeviceScope
-from server.sync.schemas import COLLECTIONS, MODELS, dump_rows, wire_columns
+from server.sync.schemas import COLLECTIONS, DERIVED, MODELS, dump_rows, wire_columns
 from server.sync.scope import RECHECKED, Scope, predicate
 from sync.records import PullPage, Row, RowRef
 
@@ -143,6 +144,16 @@ def _undo_page(session: Session, device: Device, seq: int) -> None:
     )
 
 
+def _source(scope: Scope, collection: str) -> tuple[Any, list[Any], list[Any]]:
+    """Where a pull reads a collection: its columns (``.c``), the wire columns to select, and the
+    scope's WHERE terms (a derived collection's select is already limited to the scope)."""
+    if collection in DERIVED:
+        sub = history.subquery(scope)
+        return sub.c, list(sub.c), []
+    table = MODELS[collection].__table__
+    return table.c, wire_columns(collection), [predicate(scope, collection)]
+
+
 def _full_revocations(session: Session, device: Device, scope: Scope, ledger: ScopeLedger) -> list[RowRef]:
     """Every held row no longer in scope (O(scope))."""
     held = held_rows(session, device, only_held=True)
@@ -151,8 +162,8 @@ def _full_revocations(session: Session, device: Device, scope: Scope, ledger: Sc
         mine = {k[1] for k in held if k[0] == collection}
         if not mine:
             continue
-        table = MODELS[collection].__table__
-        in_scope = set(session.execute(sa.select(table.c.id).where(predicate(scope, collection))).scalars())
+        c, _cols, where = _source(scope, collection)
+        in_scope = set(session.execute(sa.select(c.id).where(*where)).scalars())
         for row_id in sorted(mine - in_scope):
             ledger.set(collection, row_id, held[(collection, row_id)], False, held[(collection, row_id)].version_sent)
             revoked.append(RowRef(collection, str(row_id)))
@@ -168,12 +179,11 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
     at_coll: int | None = None
     for index in range(cur.coll, len(COLLECTIONS)):
         collection = COLLECTIONS[index]
-        table = MODELS[collection].__table__
-        c = table.c
-        conds = [predicate(scope, collection), c.version <= cur.target]
+        c, columns, where = _source(scope, collection)
+        conds = [*where, c.version <= cur.target]
         after_v, after_id = (pos.version, pos.row_id) if index == pos.coll else (0, "")
         while True:
-            stmt = sa.select(*wire_columns(collection)).where(*conds)
+            stmt = sa.select(*columns).where(*conds)
             if after_id:
                 rid = after_id if isinstance(after_id, uuid.UUID) else uuid.UUID(after_id)
                 stmt = stmt.where(sa.or_(c.version > after_v, sa.and_(c.version == after_v, c.id > rid)))
@@ -246,6 +256,9 @@ def _incremental(session: Session, device: Device, scope: Scope, cur: Cursor, li
             left, entering = inc.rechecked(session, scope, cur.target, small)
             held.update(small)
             gone += [k for k in left if k not in gone]
+        left, current = inc.history_changes(session, device, scope, cur.target, everything, found, held)
+        gone += [k for k in left if k not in gone]
+        entering.update(current)
         for key in gone:
             ledger.set(key[0], key[1], held[key], False, held[key].version_sent)
     out: list[tuple[str, Any]] = []

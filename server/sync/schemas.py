@@ -36,6 +36,7 @@ from server.visits.models import (
     VisitEvent,
 )
 from sync.collections import ORDER, REGISTRY
+from sync.wire import HouseholdHistorySchema
 
 MODELS: dict[str, type] = {
     "job": Job,
@@ -59,7 +60,9 @@ MODELS: dict[str, type] = {
     "meter_reading": MeterReading,
     "note": Note,
 }
-COLLECTIONS: tuple[str, ...] = tuple(name for name in ORDER if name in MODELS)
+# Read-only collections the server derives from other tables (server/sync/history.py): no model.
+DERIVED: dict[str, type[ma.Schema]] = {"household_history": HouseholdHistorySchema}
+COLLECTIONS: tuple[str, ...] = tuple(name for name in ORDER if name in MODELS or name in DERIVED)
 
 
 def _field_for(column: sa.Column) -> ma.fields.Field:
@@ -91,7 +94,10 @@ def _field_for(column: sa.Column) -> ma.fields.Field:
 
 @cache
 def data_schema_class(collection: str) -> type[ma.Schema]:
-    """The schema of one collection's row data: the registry's fields, typed by the model's columns."""
+    """The schema of one collection's row data: the registry's fields, typed by the model's columns
+    (a derived collection's schema is sync.wire's)."""
+    if collection in DERIVED:
+        return DERIVED[collection]
     model = MODELS[collection]
     columns = model.__table__.columns
     attrs = {name: _field_for(columns[name]) for name in REGISTRY[collection].fields}

@@ -8,7 +8,11 @@ from collections.abc import Collection, Iterator
 from dataclasses import replace
 from typing import Any
 
+from sync import history
 from sync.records import ConflictRecord, Row, RowWrite, StoredResult
+
+# Collections household_history is derived from.
+HISTORY_SOURCES = frozenset({"job", "hazard", "checklist_answer", "fee_collection", "technician"})
 
 
 class ServerCrash(Exception):
@@ -59,6 +63,8 @@ class MemoryServerStore:
             self.rows[collection][row_id] = row
             self.history.append((row.version, collection, row_id, dict(row.data), "device"))
         self.counter = self._staged_counter
+        if any(collection in HISTORY_SOURCES for collection, _ in self._staged_rows):
+            self._derive_history()
         for r in self._staged_results:
             if r.mutation_id in self.results:
                 raise AssertionError(f"G2: mutation {r.mutation_id} answered twice")
@@ -74,6 +80,12 @@ class MemoryServerStore:
 
     def scope_job_ids(self, technician_id: str) -> set[str]:
         return {j.id for j in self.rows["job"].values() if j.data.get("technician_id") == technician_id}
+
+    def scope_keys(self, technician_id: str) -> tuple[set[str], set[str], set[str]]:
+        jobs = [j for j in self.rows["job"].values() if j.data.get("technician_id") == technician_id]
+        live = [j for j in jobs if not j.deleted]
+        return ({j.id for j in jobs}, {str(j.data["customer_id"]) for j in live if j.data.get("customer_id")},
+                {str(j.data["premises_id"]) for j in live if j.data.get("premises_id")})
 
     def previously_assigned(self, technician_id: str, job_ids: Collection[str]) -> set[str]:
         return {j for j in job_ids if technician_id in self.assigned.get(j, ())}
@@ -131,7 +143,37 @@ class MemoryServerStore:
         self.history.append((row.version, collection, row_id, dict(row.data), "office"))
         if collection == "job" and row.data.get("technician_id"):
             self.assigned[row_id].add(str(row.data["technician_id"]))
+        if collection in HISTORY_SOURCES:
+            self._derive_history()
         return row
+
+    def _derive_history(self) -> None:
+        """Bring the server-derived household_history rows up to date with the jobs and their facts
+        (sync.history); a changed row gets the next version, one that stops qualifying a tombstone."""
+        facts: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+        for collection in ("hazard", "checklist_answer", "fee_collection"):
+            for r in self.rows[collection].values():
+                if not r.deleted and r.data.get("job_id"):
+                    facts[str(r.data["job_id"])][collection].append({"id": r.id, **r.data})
+        names = {t.id: t.data.get("name") for t in self.rows["technician"].values()}
+        derived = []
+        for job in self.rows["job"].values():
+            if not job.deleted and history.qualifies(job.data):
+                mine = facts.get(job.id, {})
+                derived.append((job.id, history.summary(job.data, names.get(str(job.data.get("technician_id"))),
+                                                        mine.get("hazard", ()), mine.get("checklist_answer", ()),
+                                                        mine.get("fee_collection", ()))))
+        now = dict(history.newest_per_premises(derived))
+        table = self.rows["household_history"]
+        for row_id, data in now.items():
+            old = table.get(row_id)
+            if old is None or old.deleted or old.data != data:
+                self.counter += 1
+                table[row_id] = Row("household_history", row_id, self.counter, False, dict(data))
+        for row_id, old in list(table.items()):
+            if row_id not in now and not old.deleted:
+                self.counter += 1
+                table[row_id] = Row("household_history", row_id, self.counter, True, old.data)
 
     def put_blob(self, sha256: str, data: bytes) -> None:
         """Store an uploaded blob (already verified by the caller)."""

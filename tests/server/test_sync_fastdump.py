@@ -24,6 +24,8 @@ def test_every_collection_dumps_the_same_as_its_schema(tablet):
     make_hazard(job)
     checked = 0
     for collection in COLLECTIONS:
+        if collection not in MODELS:
+            continue  # derived (household_history): tests/server/test_sync_pull.py compares its dump
         table = MODELS[collection].__table__
         rows = db.session.execute(sa.select(*wire_columns(collection))
                                   .where(table.c.company_id == tablet.company.id)).all()

@@ -4,18 +4,19 @@ revocations follow with the cursor (G8, G9); an unapplied page is resent."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import sqlalchemy as sa
 
-from server.checklists.models import ChecklistTemplate
+from server.checklists.models import ChecklistAnswer, ChecklistTemplate
 from server.customers.models import Appliance, CustomerContact
 from server.extensions import db
-from server.jobs.models import Complaint, Job, JobType
+from server.jobs.models import Complaint, Job, JobStatus, JobType
 from server.notifications.models import OutageNotice
 from server.sync.models import DeviceScope
-from server.visits.models import Hazard, HazardSeverity, HazardStatus, Note, PriceItem
+from server.visits.models import FeeCollection, Hazard, HazardSeverity, HazardStatus, Note, PriceItem
 from tests.factories import in_hours, make_household, make_job, make_technician
-from tests.fixtures.sync import Tablet
+from tests.fixtures.sync import Tablet, mutation
 
 
 def _ids(rows: dict, collection: str) -> set[str]:
@@ -232,3 +233,181 @@ def test_another_tablets_cursor_starts_over(tablet, login, client):
     second.cursor = tablet.cursor  # copied from the first tablet: same page number, other holdings
     rows, _ = second.pull_all()
     assert ("job", str(job.id)) in rows and ("customer", str(job.customer_id)) in rows
+
+
+# --- household_history: earlier visits at the households of the technician's jobs -------------------
+
+def _finished(company, customer, *, days_ago: float, status: JobStatus = JobStatus.COMPLETED, technician=None,
+              **values) -> Job:
+    """An earlier job at ``customer``'s premises that ended ``days_ago`` days ago."""
+    job = make_job(company, customer, technician=technician, window_start=in_hours(-24 * days_ago - 1),
+                   status=status)
+    when = in_hours(-24 * days_ago)
+    job.arrived_at = when - dt.timedelta(minutes=40)
+    if status in (JobStatus.COMPLETED, JobStatus.CLOSED):
+        job.completed_at = when
+    for name, value in values.items():
+        setattr(job, name, value)
+    db.session.commit()
+    return job
+
+
+def _history(rows: dict) -> dict[str, dict]:
+    return {i: r for (c, i), r in rows.items() if c == "household_history"}
+
+
+def test_earlier_visits_at_the_household_arrive_with_the_day_summarised_without_personal_data(tablet):
+    company = tablet.company
+    home = make_household(company, name="王芳")
+    home.id_number = "310101199001011234"
+    home.phone = "13912345678"
+    elsewhere = make_household(company, name="赵六")
+    other = make_technician(company, name="周师傅")
+    today = make_job(company, home, technician=tablet.technician, window_start=in_hours(2))
+    done = _finished(company, home, days_ago=30, technician=other)
+    h_critical = Hazard(company_id=company.id, job_id=done.id, customer_id=home.id, premises_id=home.premises[0].id,
+                        severity=HazardSeverity.CRITICAL, description="软管老化", found_at=in_hours(-720),
+                        rectify_by=in_hours(-700), status=HazardStatus.FIXED)
+    h_minor = Hazard(company_id=company.id, job_id=done.id, customer_id=home.id, premises_id=home.premises[0].id,
+                     severity=HazardSeverity.MINOR, description="无", found_at=in_hours(-720), rectify_by=in_hours(500))
+    template = ChecklistTemplate(company_id=company.id, code="insp", name="安检", job_type="safety_inspection",
+                                 items=[])
+    db.session.add_all([h_critical, h_minor, template])
+    db.session.flush()
+    answers = [ChecklistAnswer(company_id=company.id, job_id=done.id, template_id=template.id, item_key=k,
+                               value={"value": v}, answered_at=in_hours(-720))
+               for k, v in (("leak_test", "fail"), ("hose", "pass"), ("vent", "fail"))]
+    db.session.add_all(answers)
+    db.session.flush()
+    # The vent answer was corrected on site: only the correction counts.
+    db.session.add(ChecklistAnswer(company_id=company.id, job_id=done.id, template_id=template.id, item_key="vent",
+                                   value={"value": "pass"}, answered_at=in_hours(-719), supersedes_id=answers[2].id))
+    db.session.add(FeeCollection(company_id=company.id, job_id=done.id, amount_cents=5000, method="cash",
+                                 collected_at=in_hours(-720)))
+    db.session.commit()
+    no_access = _finished(company, home, days_ago=60, status=JobStatus.COULD_NOT_COMPLETE,
+                          could_not_complete_reason="no_access", technician=tablet.technician)
+    called_off = _finished(company, home, days_ago=90, status=JobStatus.CANCELLED, cancelled_reason="用户已搬走")
+    _finished(company, home, days_ago=100, status=JobStatus.CANCELLED)  # cancelled without a reason: not a visit
+    _finished(company, home, days_ago=365 * 2 + 30)  # older than two years
+    deleted = _finished(company, home, days_ago=10)
+    deleted.deleted = True
+    make_job(company, home, window_start=in_hours(24 * 3))  # planned, not finished
+    _finished(company, elsewhere, days_ago=5)  # another household
+    db.session.commit()
+
+    rows, revoked = tablet.pull_all()
+    history = _history(rows)
+    assert set(history) == {str(done.id), str(no_access.id), str(called_off.id)}
+    row = history[str(done.id)]
+    assert row["data"] == {
+        "premises_id": str(home.premises[0].id), "customer_id": str(home.id), "ref": done.ref,
+        "job_type": "safety_inspection", "status": "completed", "outcome": "completed",
+        "finished_on": db.session.get(Job, done.id).completed_at.isoformat(), "technician_name": "周师傅",
+        "could_not_complete_reason": None, "cancelled_reason": "", "hazards_critical": 1, "hazards_major": 0,
+        "hazards_minor": 1, "checklist_answered": 3, "checklist_failed": 1, "fee_collected_cents": 5000}
+    # Its version is that of its newest source row (here the fee), so a later change to any of them is newer.
+    newest = max(db.session.get(Job, done.id).version, *(a.version for a in answers), h_critical.version)
+    assert row["version"] >= newest and not row["deleted"]
+    assert history[str(no_access.id)]["data"]["outcome"] == "could_not_complete"
+    assert history[str(no_access.id)]["data"]["could_not_complete_reason"] == "no_access"
+    assert history[str(called_off.id)]["data"]["outcome"] == "cancelled"
+    assert history[str(called_off.id)]["data"]["cancelled_reason"] == "用户已搬走"
+    # R5/R19: nothing of the customer beyond ids; the earlier jobs themselves do not travel.
+    text = str([r["data"] for r in history.values()])
+    assert "王芳" not in text and "13912345678" not in text and "310101199001011234" not in text
+    assert str(done.id) not in _ids(rows, "job") and str(today.id) in _ids(rows, "job")
+    assert revoked == []
+
+
+def test_household_history_dumps_as_its_wire_schema(tablet):
+    from server.sync import history as server_history
+    from server.sync.fastdump import compile_dump
+    from server.sync.schemas import data_schema
+    from server.sync.scope import scope_for
+
+    home = make_household(tablet.company)
+    make_job(tablet.company, home, technician=tablet.technician, window_start=in_hours(2))
+    _finished(tablet.company, home, days_ago=3, status=JobStatus.COULD_NOT_COMPLETE, could_not_complete_reason="x")
+    _finished(tablet.company, home, days_ago=4, technician=tablet.technician)
+    scope = scope_for(tablet.company, tablet.technician.id, dt.datetime.now(dt.UTC))
+    found = db.session.execute(server_history.select(scope)).all()
+    schema = data_schema("household_history")
+    assert len(found) == 2
+    for r in found:
+        assert compile_dump(schema)(r) == schema.dump(r)
+        assert schema.validate(schema.dump(r)) == {}
+
+
+def test_household_history_keeps_the_ten_newest_and_follows_changes_in_increments(tablet):
+    company = tablet.company
+    home = make_household(company)
+    make_job(company, home, technician=tablet.technician, window_start=in_hours(2))
+    earlier = [_finished(company, home, days_ago=10 + i) for i in range(12)]
+    rows, _ = tablet.pull_all()
+    assert set(_history(rows)) == {str(j.id) for j in earlier[:10]}
+
+    # Nothing changed: nothing sent.
+    assert tablet.pull_all() == ({}, [])
+    # A note on an earlier visit is not part of its summary: nothing sent.
+    db.session.add(Note(company_id=company.id, job_id=earlier[0].id, author_name="调度", source="office", text="x",
+                        written_at=in_hours(0)))
+    db.session.commit()
+    rows, revoked = tablet.pull_all()
+    assert _history(rows) == {} and revoked == []
+    # A hazard recorded late on an earlier visit: its row again, newer, with the count.
+    db.session.add(Hazard(company_id=company.id, job_id=earlier[1].id, customer_id=home.id,
+                          premises_id=home.premises[0].id, severity=HazardSeverity.MAJOR, description="漏气",
+                          found_at=in_hours(-24 * 11), rectify_by=in_hours(24)))
+    db.session.commit()
+    rows, revoked = tablet.pull_all()
+    assert set(_history(rows)) == {str(earlier[1].id)} and revoked == []
+    assert _history(rows)[str(earlier[1].id)]["data"]["hazards_major"] == 1
+    # Another visit there finishes (another technician's): it enters, the oldest of the ten leaves.
+    newest = _finished(company, home, days_ago=1)
+    rows, revoked = tablet.pull_all()
+    assert set(_history(rows)) == {str(newest.id)}
+    assert revoked == [("household_history", str(earlier[9].id))]
+    # An earlier job deleted in the office: its row leaves and the next oldest comes back.
+    db.session.get(Job, earlier[0].id).deleted = True
+    db.session.commit()
+    rows, revoked = tablet.pull_all()
+    assert set(_history(rows)) == {str(earlier[9].id)}
+    assert revoked == [("household_history", str(earlier[0].id))]
+
+
+def test_household_history_leaves_with_the_last_job_there(tablet):
+    company = tablet.company
+    home = make_household(company)
+    job = make_job(company, home, technician=tablet.technician, window_start=in_hours(2))
+    before = _finished(company, home, days_ago=20)
+    rows, _ = tablet.pull_all()
+    assert set(_history(rows)) == {str(before.id)}
+    other = make_technician(company)
+    db.session.get(Job, job.id).technician_id = other.id
+    db.session.commit()
+    rows, revoked = tablet.pull_all()
+    assert ("household_history", str(before.id)) in revoked and ("job", str(job.id)) in revoked
+    assert _history(rows) == {}
+
+
+def test_a_tablet_cannot_write_household_history(tablet):
+    home = make_household(tablet.company)
+    make_job(tablet.company, home, technician=tablet.technician, window_start=in_hours(2))
+    before = _finished(tablet.company, home, days_ago=20)
+    rows, _ = tablet.pull_all()
+    version = rows[("household_history", str(before.id))]["version"]
+    premises = str(home.premises[0].id)
+    resp = tablet.push([
+        mutation("household_history", before.id, base_version=version, hazards_critical=0),
+        mutation("household_history", uuid.uuid4(), op="create", premises_id=premises, status="completed"),
+        mutation("household_history", before.id, op="delete", base_version=version),
+        mutation("note", uuid.uuid4(), op="create", job_id=str(before.id), text="x", written_at=in_hours(0).isoformat()),
+    ])
+    assert resp.status_code == 200, resp.get_json()
+    results = resp.get_json()["results"]
+    assert [(r["status"], r["reason"]) for r in results[:3]] == [
+        ("rejected", "field_not_writable"), ("rejected", "create_not_allowed"), ("rejected", "delete_not_allowed")]
+    assert all(r["row"] is None for r in results[:3])
+    assert results[3]["reason"] != "field_not_writable"  # judged on its own (here: not the tablet's job)
+    assert db.session.get(Job, before.id).deleted is False

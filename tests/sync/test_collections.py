@@ -24,6 +24,8 @@ def server_columns() -> dict[str, set[str]]:
 def test_every_synced_collection_has_exactly_the_server_tables_fields():
     columns = server_columns()
     for name, spec in REGISTRY.items():
+        if spec.read_only:
+            continue  # derived by the server from other tables (household_history): no table of its own
         assert name in columns, f"{name} is not a synced server table"
         assert set(spec.fields) | spec.excluded == columns[name], name
 
@@ -55,3 +57,19 @@ def test_signatures_and_captured_facts_are_immutable_facts():
     for name in ("signature", "checklist_answer", "meter_reading", "fee_collection"):
         classes = set(REGISTRY[name].fields.values())
         assert classes <= {FieldClass.FACT, FieldClass.KEY}, name
+
+
+def test_household_history_is_read_only_and_server_owned():
+    spec = REGISTRY["household_history"]
+    assert spec.read_only and not spec.device_creates and not spec.device_deletes
+    assert set(spec.fields.values()) == {FieldClass.SERVER}
+    assert spec.scope.keyset == "premises" and spec.scope.field == "premises_id"
+    for name in spec.fields:
+        assert not device_may_write("household_history", name)
+        assert not device_may_write("household_history", name, creating=True)
+
+
+def test_household_history_wire_schema_has_the_registry_fields():
+    from sync.wire import HouseholdHistorySchema
+
+    assert set(HouseholdHistorySchema().fields) == set(REGISTRY["household_history"].fields)

@@ -6,7 +6,7 @@ import pytest
 
 from sync import PROTOCOL_VERSION
 from sync import reasons as R
-from sync.records import Mutation, Op, Principal, PullRequest, PushRequest, ResultStatus
+from sync.records import Mutation, Op, Principal, PullRequest, PushRequest, ResultStatus, RowRef
 from sync.scope import BadCursor, decode_cursor
 from sync.server_core import MAX_PUSH_BATCH, InvalidRequest, ProtocolVersionUnsupported, ServerCore
 from sync.sim.server import MemoryServerStore
@@ -191,3 +191,44 @@ def test_a_visit_event_gets_the_servers_clock_correction(office):
     # The device clock said 09:30+08:00 (01:30Z) and the server's said 01:30Z: no offset.
     assert data["clock_offset_s"] == 0 and data["received_at"] == "2026-11-27T01:30:00+00:00"
     assert data["technician_id"] == world.technicians[0]
+
+
+def test_household_history_follows_the_jobs_and_refuses_every_device_change(office):
+    store, world, core = office
+    mine = me(world)
+    job = world.jobs[0]
+    premises = store.row("job", job).data["premises_id"]
+    _rows, _revoked, cursor = pull_all(core, store, mine)
+    # An earlier visit at that household, by someone else, finished: it arrives summarised.
+    outsider = store.row("job", world.outsider_job).data["technician_id"]
+    store.office_put("job", "earlier-1", {**store.row("job", world.jobs[3]).data, "premises_id": premises,
+                                          "technician_id": outsider,
+                                          "status": "could_not_complete", "could_not_complete_reason": "no_access",
+                                          "arrived_at": "2026-10-01T09:00:00+08:00"})
+    store.office_put("fee_collection", "fee-1", {"job_id": "earlier-1", "amount_cents": 3000})
+    rows, revoked, cursor = pull_all(core, store, mine, cursor)
+    history = [r for r in rows if r.collection == "household_history"]
+    assert [r.id for r in history] == ["earlier-1"] and revoked == []
+    data = history[0].data
+    assert data["outcome"] == "could_not_complete" and data["fee_collected_cents"] == 3000
+    assert data["finished_on"] == "2026-10-01T09:00:00+08:00" and data["premises_id"] == premises
+    assert data["technician_name"] == store.row("technician", outsider).data["name"]
+    # The other technician does not hold this household: nothing for them.
+    theirs, _r, _c = pull_all(core, store, me(world, 1))
+    assert not [r for r in theirs if r.collection == "household_history" and r.id == "earlier-1"]
+    # Every change a tablet makes to it is refused, alone.
+    v = history[0].version
+    results = push(core, store, mine, [
+        Mutation("h-1", "household_history", "earlier-1", Op.UPDATE, v, {"fee_collected_cents": 0}, T),
+        Mutation("h-2", "household_history", "new-1", Op.CREATE, None, {"premises_id": premises}, T),
+        Mutation("h-3", "household_history", "earlier-1", Op.DELETE, v, {}, T),
+        status("h-4", job, "en_route", "dispatched", store.row("job", job).version),
+    ])
+    assert [(r.status, r.reason) for r in results] == [
+        (ResultStatus.REJECTED, R.FIELD_NOT_WRITABLE), (ResultStatus.REJECTED, R.CREATE_NOT_ALLOWED),
+        (ResultStatus.REJECTED, R.DELETE_NOT_ALLOWED), (ResultStatus.APPLIED, None)]
+    assert store.row("household_history", "earlier-1").data["fee_collected_cents"] == 3000
+    # The job is reassigned away: the household's history leaves the tablet with it.
+    store.office_put("job", job, {"technician_id": world.technicians[1]})
+    rows, revoked, cursor = pull_all(core, store, mine, cursor)
+    assert RowRef("household_history", "earlier-1") in revoked
