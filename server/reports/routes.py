@@ -96,7 +96,8 @@ def get_kpis_csv(args: dict):
 @blp.arguments(ChartArgsSchema, location="query")
 @blp.response(200, content_type="image/svg+xml", description="a server-rendered SVG chart")
 def get_kpi_chart(args: dict, name: str):
-    """A KPI chart as SVG: ``on_time``, ``notice``, ``repair_sla``, ``satisfaction``, ``coverage``, ``hazards``."""
+    """A KPI chart as SVG: ``on_time``, ``notice``, ``repair_sla``, ``approval``, ``satisfaction``, ``coverage``,
+    ``hazards``, ``complaints``."""
     if name not in charts.CHARTS:
         raise ApiError(404, "not_found", f"chart {name} not found; charts: {', '.join(sorted(charts.CHARTS))}")
     lang = args.pop("lang")
