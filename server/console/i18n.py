@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask import has_request_context, request, session
 
+from server.console.i18n_after import AFTER_VISIT
+
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
 COOKIE = "console_lang"
@@ -329,6 +331,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "reason.validation_error": ("输入有误", "Invalid input"),
     "reason.not_found": ("记录不存在", "Not found"),
 }
+
+CATALOGUE.update(AFTER_VISIT)
 
 
 def language() -> str:

@@ -1,3 +1,16 @@
 """The console's pages; importing this package attaches every route to ``server.console.bp``."""
 
-from server.console.views import auth, board, clocks, conflicts, households, intake, planning  # noqa: F401
+from server.console.views import (  # noqa: F401
+    audit,
+    auth,
+    board,
+    clocks,
+    closing,
+    complaints,
+    conflicts,
+    followups,
+    households,
+    intake,
+    kpis,
+    planning,
+)

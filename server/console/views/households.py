@@ -14,6 +14,8 @@ from server.console import bp
 from server.console.actions import require_role, run
 from server.console.frame import company, refusal
 from server.console.session import console_login_required
+from server.console.views.audit import LIMIT as AUDIT_LIMIT
+from server.console.views.audit import household_trail
 from server.console.views.intake import search_customers
 from server.customers import service as customers
 from server.customers.models import Customer
@@ -67,11 +69,12 @@ def household(customer_id: uuid.UUID):
     """The one-household file: premises, meters, appliances, contacts, visits, hazards, signatures."""
     customer = owned(Customer, g.user.company_id, customer_id, "customer")
     file = customers.household_file(customer)
+    trail, trail_total = household_trail(customer)
     return render_template(
         "console/household.html", file=file, customer=file.customer, history=file.history,
         today=company_today(company()), now=utcnow(),
         id_view=customers.id_number_view(g.user.role), mask=customers.mask,
-        status_of=customers.calibration_status, error=None,
+        status_of=customers.calibration_status, error=None, trail=trail, trail_total=trail_total, limit=AUDIT_LIMIT,
     )
 
 
