@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from kivy.app import App
-from kivy.graphics import Color, Line
+from kivy.core.text import Label as CoreLabel
+from kivy.graphics import Color, Line, Rectangle
+from kivy.graphics.texture import Texture
+from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.filechooser import FileChooserListView
 from kivy.uix.popup import Popup
+from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.widget import Widget
 
 from mobile.signature import ink_pixels, strokes_to_png
@@ -63,21 +69,143 @@ class SignaturePad(Widget):
         return strokes_to_png(self.strokes, int(self.width), int(self.height))
 
 
-class RouteRow(ButtonBehavior, BoxLayout):
-    """One visit card on today's route (a RecycleView view class: its data are these properties)."""
+# The route row's texts: (font sp, bold, column, line, lines in the column, halign, colour).
+INK, MUTED, AMBER, RED, GREEN = (0.10, 0.11, 0.13, 1), (0.30, 0.32, 0.36, 1), (0.80, 0.45, 0.0, 1), \
+    (0.72, 0.12, 0.12, 1), (0.10, 0.50, 0.25, 1)
+ROW_SLOTS: dict[str, tuple[float, bool, int, int, int, str, tuple]] = {
+    "order": (28, True, 0, 0, 1, "center", INK),
+    "window": (22, True, 1, 0, 2, "left", INK),
+    "status": (17, False, 1, 1, 2, "left", MUTED),
+    "title": (19, True, 2, 0, 3, "left", INK),
+    "address": (18, False, 2, 1, 3, "left", INK),
+    "badges": (17, True, 2, 2, 3, "left", AMBER),
+    "sla": (17, True, 3, 0, 2, "right", AMBER),
+    "sync": (17, True, 3, 1, 2, "right", GREEN),
+}
+ROW_COLUMNS = (56, 170, None, 220)  # dp; None takes the rest
+SYNC_COLOURS = {"synced": GREEN, "pending": AMBER, "parked": RED}
+
+
+class TextTextures:
+    """Rendered one-line texts by (text, size, bold, width, halign), least recently used dropped first.
+
+    A recycled row swaps whole textures instead of re-rendering its labels: re-rendering a label
+    uploads into a texture the previous frame still draws, and on a software GL (llvmpipe) that
+    upload waits for the whole frame (~50 ms a label). A new texture waits for nothing.
+    """
+
+    def __init__(self, limit: int = 1500) -> None:
+        self.limit = limit
+        self._items: OrderedDict[tuple, tuple[CoreLabel, Texture]] = OrderedDict()
+        self.rendered = 0  # how many texts were rendered (the rest came from the cache)
+
+    def get(self, text: str, font_sp: float, bold: bool, width: int, halign: str) -> Texture | None:
+        """The texture of ``text`` clipped to ``width`` px ("…" at the end when too long); None for ''."""
+        if not text or width <= 0:
+            return None
+        key = (text, font_sp, bold, width, halign)
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+            return found[1]
+        label = CoreLabel(text=text, font_size=sp(font_sp), bold=bold, text_size=(width, None), halign=halign,
+                          shorten=True, shorten_from="right", max_lines=1)
+        label.refresh()
+        self.rendered += 1
+        self._items[key] = (label, label.texture)
+        while len(self._items) > self.limit:
+            self._items.popitem(last=False)
+        return label.texture
+
+
+ROW_TEXTURES = TextTextures()
+
+
+class RouteRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
+    """One visit card on today's route, the RecycleView's view class.
+
+    Drawn with canvas rectangles over cached text textures (no Label widgets, no layout pass): a
+    row scrolled into view only looks its texts up (``refresh_view_attrs``) and moves rectangles.
+    The texts come ready from ``RouteViewModel.rows``.
+    """
 
     job_id = StringProperty("")
-    order_text = StringProperty("")
-    window_text = StringProperty("")
-    status_text = StringProperty("")
-    title_text = StringProperty("")
-    address_text = StringProperty("")
-    badges_text = StringProperty("")
-    sla_text = StringProperty("")
+    special_care = BooleanProperty(False)  # R11: an orange bar down the left edge
     sla_breached = BooleanProperty(False)
-    sync_text = StringProperty("")
     sync_state = StringProperty("synced")
-    special_care = BooleanProperty(False)
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.texts: dict[str, str] = dict.fromkeys(ROW_SLOTS, "")
+        self._widths: dict[str, int] = {}
+        self._textures_of: dict[str, Texture | None] = dict.fromkeys(ROW_SLOTS)
+        super().__init__(**kwargs)
+        with self.canvas:
+            self._bg_colour = Color(1, 1, 1, 1)
+            self._bg = Rectangle()
+            self._care_colour = Color(0, 0, 0, 0)
+            self._care = Rectangle()
+            self._slots: dict[str, tuple[Color, Rectangle]] = {}
+            for name, spec in ROW_SLOTS.items():
+                self._slots[name] = (Color(*spec[6]), Rectangle(size=(0, 0)))
+        self.bind(pos=self._place, size=self._resize, state=self._paint)
+
+    def refresh_view_attrs(self, rv: Any, index: int, data: dict[str, Any]) -> None:
+        """Show another visit: look its texts up, recolour, move the rectangles."""
+        self.job_id = data["job_id"]
+        self.special_care = bool(data.get("special_care"))
+        self.sla_breached = bool(data.get("sla_breached"))
+        self.sync_state = data.get("sync_state", "synced")
+        self.texts = {name: data.get(f"{name}_text", "") for name in ROW_SLOTS}
+        self._care_colour.rgba = (0.9, 0.45, 0.1, 1) if self.special_care else (0, 0, 0, 0)
+        self._slots["sla"][0].rgba = RED if self.sla_breached else AMBER
+        self._slots["sync"][0].rgba = SYNC_COLOURS.get(self.sync_state, AMBER)
+        self._textures()
+        self._place()
+
+    def _columns(self) -> list[tuple[float, float]]:
+        """(x, width) of each column, in window pixels."""
+        pad, gap, right = dp(12), dp(12), dp(24)  # the right edge clears the scroll bar
+        fixed = sum(dp(w) for w in ROW_COLUMNS if w is not None) + gap * (len(ROW_COLUMNS) - 1) + pad + right
+        x, out = self.x + pad, []
+        for w in ROW_COLUMNS:
+            width = dp(w) if w is not None else max(dp(80), self.width - fixed)
+            out.append((x, width))
+            x += width + gap
+        return out
+
+    def _textures(self) -> None:
+        columns = self._columns()
+        for name, (font, bold, col, _line, _lines, halign, _colour) in ROW_SLOTS.items():
+            width = int(columns[col][1])
+            texture = ROW_TEXTURES.get(self.texts[name], font, bold, width, halign)
+            self._textures_of[name] = texture
+            self._slots[name][1].texture = texture  # None draws Kivy's blank texture: sized 0 below
+            self._widths[name] = width
+
+    def _resize(self, *_: Any) -> None:
+        if any(self._widths.get(n) != int(self._columns()[spec[2]][1]) for n, spec in ROW_SLOTS.items()):
+            self._textures()
+        self._place()
+
+    def _place(self, *_: Any) -> None:
+        inset = dp(3)
+        self._bg.pos, self._bg.size = (self.x, self.y + inset), (self.width, self.height - 2 * inset)
+        self._care.pos, self._care.size = (self.x, self.y + inset), (dp(8), self.height - 2 * inset)
+        columns = self._columns()
+        top, inner = self.top - dp(6), self.height - dp(12)
+        for name, (_font, _bold, col, line, lines, _halign, _colour) in ROW_SLOTS.items():
+            rect = self._slots[name][1]
+            texture = self._textures_of[name]
+            if texture is None:
+                rect.size = (0, 0)
+                continue
+            slot_h = inner / lines
+            slot_top = top - slot_h * line
+            rect.size = texture.size
+            rect.pos = (columns[col][0], int(slot_top - slot_h / 2 - texture.height / 2))
+
+    def _paint(self, *_: Any) -> None:
+        self._bg_colour.rgba = (1, 1, 1, 1) if self.state == "normal" else (0.88, 0.92, 0.98, 1)
 
     def on_release(self) -> None:
         App.get_running_app().open_job(self.job_id)
