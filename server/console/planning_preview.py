@@ -115,8 +115,8 @@ class PreviewStop:
 
     number: int
     job: Job
-    arrival: dt.datetime
-    start: dt.datetime  # the ETA given to the customer: arrival, or the window's start after waiting
+    arrival: dt.datetime  # the ETA: when the technician gets there (stored as the job's planned_eta)
+    start: dt.datetime  # when the work starts: the arrival, or the window's start after waiting
     travel_minutes: int
     late: bool
     x: float = 0.0
@@ -237,9 +237,13 @@ def _project(preview: Preview, problem: DayProblem, pad: int = 28) -> None:
 
 
 def commit_routes(state: State, preview: Preview) -> list[dict]:
-    """The routes as ``planning.service.commit`` (through the API's CommitSchema) takes them."""
-    starts = {str(s.job.id): s.start for r in preview.routes for s in r.stops}
+    """The routes as ``planning.service.commit`` (through the API's CommitSchema) takes them.
+
+    Each job's ETA is its arrival, as the API's plan gives it (a stop's ``eta``; ``start`` is after
+    any wait for the window), so a plan committed here stores the same ``planned_eta`` as the API.
+    """
+    etas = {str(s.job.id): s.arrival for r in preview.routes for s in r.stops}
     return [
-        {"technician_id": tech, "job_ids": ids, "etas": [starts[j].isoformat() for j in ids]}
+        {"technician_id": tech, "job_ids": ids, "etas": [etas[j].isoformat() for j in ids]}
         for tech, ids in state.routes.items() if ids
     ]

@@ -68,7 +68,9 @@ class CommitRouteSchema(ma.Schema):
 
     technician_id = ma.fields.UUID(required=True)
     job_ids = ma.fields.List(ma.fields.UUID(), required=True, validate=validate.Length(max=100))
-    etas = ma.fields.List(ma.fields.AwareDateTime(), load_default=None)
+    etas = ma.fields.List(ma.fields.AwareDateTime(), load_default=None, metadata={
+        "description": "each job's ETA, stored as its planned_eta: the arrival time (a previewed stop's eta, "
+                       "not its start after waiting for the window)"})
 
 
 class CommitSchema(ma.Schema):
