@@ -35,12 +35,37 @@ class TokenSchema(ma.Schema):
 
 
 class RevokeDeviceSchema(ma.Schema):
-    """A lost tablet to cut off."""
+    """A lost tablet to cut off; ``wipe`` (default true: reported lost) makes its next contact erase it."""
 
     device_id = ma.fields.String(required=True, validate=validate.Length(min=1, max=80))
+    wipe = ma.fields.Boolean(load_default=True)
+
+
+class LastMutationSchema(ma.Schema):
+    """The last change the server received from a device."""
+
+    collection = ma.fields.String(required=True)
+    row_id = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    applied_at = ma.fields.AwareDateTime(required=True)
+
+
+class RevokedDeviceSchema(ma.Schema):
+    """What the server knows of a revoked tablet: what it last sent, so the dispatcher knows what the
+    tablet may still have held unsent (everything made after ``last_seen_at`` is lost with it)."""
+
+    device_id = ma.fields.String(required=True)
+    known = ma.fields.Boolean(required=True)
+    technician_id = ma.fields.UUID(allow_none=True, dump_default=None)
+    last_seen_at = ma.fields.AwareDateTime(allow_none=True, dump_default=None)
+    mutations_received = ma.fields.Integer(dump_default=0)
+    last_mutation = ma.fields.Nested(LastMutationSchema, allow_none=True, dump_default=None)
 
 
 class RevokedSchema(ma.Schema):
-    """How many tokens were revoked."""
+    """How many tokens were revoked, whether the tablet will erase itself, and what it last sent."""
 
     revoked = ma.fields.Integer(required=True)
+    wipe = ma.fields.Boolean(required=True)
+    device = ma.fields.Nested(RevokedDeviceSchema, required=True)
+    unsent = ma.fields.String(required=True)

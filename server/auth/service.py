@@ -109,6 +109,17 @@ def token_from_request() -> str | None:
     return None
 
 
+def _device_wipe(token: ApiToken) -> bool:
+    """Whether the token's device was reported lost (``Device.wipe``, set by revoke-device)."""
+    if not token.device_id:
+        return False
+    from server.sync.models import Device  # the sync package imports auth: look it up late
+
+    return bool(db.session.execute(
+        sa.select(Device.wipe).where(Device.company_id == token.user.company_id, Device.device_id == token.device_id)
+    ).scalar_one_or_none())
+
+
 def load_current_user() -> User:
     """Check the bearer token and remember the user in ``g``; 401 when missing, expired or revoked."""
     raw = token_from_request()
@@ -122,7 +133,7 @@ def load_current_user() -> User:
         raise ApiError(401, "invalid_token", "the token is not valid; sign in again")
     if token.revoked_at is not None:
         reason = "device_revoked" if token.device_id else "token_revoked"
-        raise ApiError(401, reason, "this token was revoked; sign in again", details={"wipe": bool(token.device_id)})
+        raise ApiError(401, reason, "this token was revoked; sign in again", details={"wipe": _device_wipe(token)})
     if token.expires_at <= now:
         raise ApiError(401, "token_expired", "the token has expired; sign in again")
     user = token.user

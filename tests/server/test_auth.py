@@ -64,7 +64,7 @@ def test_revoked_device_is_told_to_wipe(client, dispatcher, make_user, login):
     make_user(company, Role.TECHNICIAN, "tech-x")
     tablet = login("tech-x", device_id="tablet-7")
     resp = client.post("/api/v1/auth/revoke-device", json={"device_id": "tablet-7"}, headers=headers)
-    assert resp.get_json() == {"revoked": 1}
+    assert resp.get_json()["revoked"] == 1 and resp.get_json()["wipe"] is True
     resp = client.get("/api/v1/auth/me", headers=tablet)
     assert resp.status_code == 401
     assert resp.get_json()["reason"] == "device_revoked"
@@ -84,4 +84,4 @@ def test_dispatcher_cannot_revoke_another_companys_device(client, dispatcher, ma
     login("tech-other", device_id="tablet-other")
     _, _, headers = dispatcher
     resp = client.post("/api/v1/auth/revoke-device", json={"device_id": "tablet-other"}, headers=headers)
-    assert resp.get_json() == {"revoked": 0}
+    assert resp.get_json()["revoked"] == 0 and resp.get_json()["device"]["known"] is False

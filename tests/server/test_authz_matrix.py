@@ -245,7 +245,7 @@ def test_technician_reaches_no_other_technicians_rows(app, client, two_tenants):
 def test_a_revoked_tablet_is_refused_everywhere_it_was_let_in(app, client, two_tenants):
     tenant, _ = two_tenants
     resp = client.post("/api/v1/auth/revoke-device", json={"device_id": "a-tablet"}, headers=tenant.headers["dispatcher"])
-    assert resp.get_json() == {"revoked": 1}
+    assert resp.get_json()["revoked"] == 1 and resp.get_json()["wipe"] is True
     wrong = []
     for method, path, _ in _operations(app):
         if (expectation(method, path) or {}).get("technician") not in (A, S) or (method, path) in PUBLIC:
