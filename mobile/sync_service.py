@@ -1,5 +1,9 @@
 """Runs the sync engine in a worker thread, never on the UI thread; results come back through
-``dispatch`` (the app passes ``Clock.schedule_once``), so listeners always run on the UI thread."""
+``dispatch`` (the app passes ``Clock.schedule_once``), so listeners always run on the UI thread.
+
+After each sync the rows that left the technician's scope are purged (``DeviceStore.purge_departed``).
+A 401 ``device_revoked`` with ``wipe`` erases the tablet (``mobile.wipe.erase_device``: key, store,
+outbox, media); any other 401 only forgets the token and keeps everything for the next sign-in."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 
 from mobile.session import Session
 from mobile.store import DeviceStore, now_iso
+from mobile.wipe import erase_device
 from sync.engine import SyncEngine, SyncReport
 from sync.ports import ProtocolMismatch, Transport
 
@@ -36,8 +41,11 @@ class SyncService:
         self, store: DeviceStore, transport_factory: Callable[[], Transport | None],
         dispatch: Callable[[Callable[[], None]], None] | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        erase: Callable[[DeviceStore], None] | None = None,
     ) -> None:
         self.store = store
+        self._erase = erase or (lambda s: erase_device(s.path, s))
+        self.erased = False  # after a wipe this service (and its store) is finished
         self.session = Session(store)
         self._transport_factory = transport_factory
         self._dispatch = dispatch or (lambda fn: fn())
@@ -67,7 +75,7 @@ class SyncService:
 
     def start(self) -> bool:
         """Start a sync in the background; False when one is already running or nobody is signed in."""
-        if self.running:
+        if self.running or self.erased:
             return False
         transport = self._transport_factory()
         if transport is None:
@@ -86,7 +94,7 @@ class SyncService:
     def auto_tick(self) -> bool:
         """Called now and then by the app: sync when there is work to send or the copy is getting old."""
         now = self._clock()
-        if self.running or not self.session.signed_in or (self._not_before and now < self._not_before):
+        if self.running or self.erased or not self.session.signed_in or (self._not_before and now < self._not_before):
             return False
         last = self.store.get_meta("last_sync")
         stale = last is None or now - dt.datetime.fromisoformat(last) >= AUTO_INTERVAL
@@ -102,6 +110,8 @@ class SyncService:
         assert self._engine is not None
         try:
             report = self._engine.sync(progress=self._progress)
+            if not report.auth_revoked:
+                self.store.purge_departed()  # what left the scope and is needed by nothing kept goes now
         except ProtocolMismatch as exc:
             detail = str(exc)
             self._dispatch(lambda: self._finish(None, "protocol_mismatch", detail))
@@ -129,13 +139,19 @@ class SyncService:
     def _finish(self, report: SyncReport | None, outcome: str, detail: str) -> None:
         self.last_report = report
         self._busy = False
+        if outcome == "wiped":
+            # Reported lost: erase key, store (outbox included) and media, then tell the app.
+            self.erased = True
+            self._erase(self.store)
+            self._set(SyncState(running=False, outcome=outcome, detail=detail))
+            return
         meta: dict[str, str | None] = {"last_sync_outcome": outcome}
         if outcome == "ok":
             meta["last_sync"] = now_iso()
             self._not_before = None
         elif report is not None and report.retry_after is not None:
             self._not_before = self._clock() + dt.timedelta(seconds=report.retry_after)
-        if outcome in ("signed_out", "wiped"):
+        if outcome == "signed_out":
             meta["token"] = None  # sign in again; the outbox stays and goes after the next sign-in
         self.store.set_meta(**meta)
         self._set(SyncState(running=False, pulled_rows=report.pulled_rows if report else 0, outcome=outcome,
