@@ -14,6 +14,7 @@ from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 
 from mobile import i18n
+from mobile.change_signal import ChangeListener, Credentials, SyncOnSignal
 from mobile.fonts import register_cjk_font
 from mobile.session import Session
 from mobile.store import DeviceStore
@@ -74,6 +75,10 @@ class FieldSyncApp(App):
         self.sync = SyncService(self.store, self._transport_factory,
                                 dispatch=lambda fn: Clock.schedule_once(lambda _dt: fn()))
         self.sync.bind(self._on_sync_state)
+        # The server's change signal (SSE) triggers a sync, so an urgent job arrives within seconds (R8).
+        self.on_signal = SyncOnSignal(self.sync)
+        self.signal = ChangeListener(self._signal_credentials, self.on_signal,
+                                     dispatch=lambda fn: Clock.schedule_once(lambda _dt: fn()))
 
     # -- wiring --
     def _transport_factory(self):  # noqa: ANN202
@@ -83,6 +88,11 @@ class FieldSyncApp(App):
             if self._transport is not None:
                 self._transport._key = key
         return self._transport
+
+    def _signal_credentials(self) -> Credentials | None:
+        session = self.session
+        token, url = session.token, session.server_url
+        return Credentials(url, token, session.device_id) if token and url else None
 
     def build(self):  # noqa: ANN201
         register_cjk_font()
@@ -99,6 +109,7 @@ class FieldSyncApp(App):
         self.refresh_pending()
         if self.auto_sync:
             Clock.schedule_interval(lambda _dt: self.sync.auto_tick(), AUTO_SYNC_SECONDS)
+            self.signal.start()
         Window.clearcolor = (0.97, 0.97, 0.96, 1)
         return root
 
@@ -190,5 +201,6 @@ class FieldSyncApp(App):
             log.warning("sync: %s", state.outcome)
 
     def on_stop(self) -> None:
+        self.signal.stop()
         self.sync.wait(5)
         self.store.close()
