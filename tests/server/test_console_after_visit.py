@@ -161,6 +161,9 @@ def test_recording_an_outcome_refuses_bad_input_and_keeps_what_was_typed(console
 
     resp = console_service.post(url, {"status": "done", "satisfaction": "4", "outcome": said}, headers=HTMX)
     assert resp.status_code == 200 and "4/5" in text(resp) and "回访结果已保存" in text(resp)
+    assert resp.headers["HX-Trigger"] == "followup-saved"  # the counts above the list refetch themselves
+    tabs = text(console_service.get("/console/follow-ups?part=tabs"))
+    assert re.search(r'已完成 <span class="count">2</span>', tabs) and "<tr" not in tabs
     db.session.expire_all()
     stored = db.session.get(FollowUpTask, task.id)
     assert (stored.status, stored.satisfaction, stored.outcome) == (FollowUpStatus.DONE, 4, said)

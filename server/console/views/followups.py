@@ -70,6 +70,8 @@ def follow_ups():
     """The follow-up calls: ``show`` = open (default: still to make), done, or all."""
     show = request.args.get("show", "open")
     show = show if show in SHOWS else "open"
+    if request.args.get("part") == "tabs":  # htmx refreshes the counts after an outcome is saved
+        return render_template("console/_followup_tabs.html", show=show, counts=_counts())
     return render_template("console/followups.html", tasks=_tasks(show), show=show, counts=_counts(),
                            row=_row_context)
 
@@ -110,6 +112,7 @@ def follow_up_outcome(task_id: uuid.UUID):
         return render_template("console/followups.html", tasks=_tasks("open"), show="open", counts=_counts(),
                                row=_row_context, failed=context), error.status
     if htmx:
-        return render_template("console/_followup_row.html", **_row_context(task, error=None), saved=True)
+        row = render_template("console/_followup_row.html", **_row_context(task, error=None), saved=True)
+        return row, 200, {"HX-Trigger": "followup-saved"}
     flash(t("followups.saved"), "ok")
     return redirect(url_for("console.follow_ups"), code=303)
