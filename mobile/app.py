@@ -71,6 +71,7 @@ class FieldSyncApp(App):
         self.job_id: str | None = None
         self.history: list[str] = []
         self.photo_provider = None  # tests hand in a callable(done) that supplies photo bytes
+        self.camera_factory = None  # None: the device camera (mobile.camera); tests hand in a fake one
         self._transport = None
         self.sync = SyncService(self.store, self._transport_factory,
                                 dispatch=lambda fn: Clock.schedule_once(lambda _dt: fn()))
@@ -126,14 +127,14 @@ class FieldSyncApp(App):
         return screen
 
     def take_photo(self, done) -> None:  # noqa: ANN001
-        """A photo for a checklist item, hazard or cleanup: the test hook, else the file chooser
-        (on a device the camera app would supply the file)."""
+        """A photo for a checklist item, hazard or cleanup: the test hook, else the device camera,
+        else the file chooser (saying there is no camera)."""
         if self.photo_provider is not None:
             self.photo_provider(done)
             return
-        from mobile.widgets import choose_photo
+        from mobile.camera import take_photo
 
-        choose_photo(lambda key: self.t(key), done)
+        take_photo(lambda key: self.t(key), done, camera_factory=self.camera_factory)
 
     # -- words --
     def t(self, key: str, _lang: str | None = None, **values: object) -> str:

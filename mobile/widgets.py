@@ -211,12 +211,20 @@ class RouteRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
         App.get_running_app().open_job(self.job_id)
 
 
-def choose_photo(lang_t: Callable[[str], str], done: Callable[[bytes], None]) -> None:
-    """Let the technician pick a photo file (desktop); on a device the camera app would supply it."""
+def choose_photo(lang_t: Callable[[str], str], done: Callable[[bytes], None], message: str = "") -> Popup:
+    """Let the technician pick a photo file (a desktop, or a device without a camera); ``message``
+    says why the camera is not offered."""
+    from kivy.factory import Factory
+
     box = BoxLayout(orientation="vertical", spacing=8)
+    if message:
+        note = Factory.Warn(text=message)
+        note.fs_id = "photo:message"
+        box.add_widget(note)
     chooser = FileChooserListView(path=str(Path.home()), filters=["*.png", "*.jpg", "*.jpeg"])
-    buttons = BoxLayout(size_hint_y=None, height=64, spacing=8)
-    popup = Popup(title=lang_t("photo.choose"), content=box, size_hint=(0.9, 0.9))
+    chooser.fs_id = "photo:chooser"
+    buttons = BoxLayout(size_hint_y=None, height=dp(72), spacing=dp(12))
+    popup = Popup(title=lang_t("photo.choose"), content=box, size_hint=(0.9, 0.9), title_size="22sp")
 
     def use(*_: object) -> None:
         if chooser.selection:
@@ -224,14 +232,15 @@ def choose_photo(lang_t: Callable[[str], str], done: Callable[[bytes], None]) ->
             popup.dismiss()
             done(data)
 
-    from kivy.factory import Factory
-
     use_btn = Factory.BigButton(text=lang_t("photo.use"))
+    use_btn.fs_id = "photo:use"
     use_btn.bind(on_release=use)
-    cancel = Factory.BigButton(text=lang_t("photo.cancel"))
+    cancel = Factory.QuietButton(text=lang_t("photo.cancel"))
+    cancel.fs_id = "photo:cancel"
     cancel.bind(on_release=lambda *_: popup.dismiss())
     buttons.add_widget(cancel)
     buttons.add_widget(use_btn)
     box.add_widget(chooser)
     box.add_widget(buttons)
     popup.open()
+    return popup
