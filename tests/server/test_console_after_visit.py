@@ -243,6 +243,8 @@ def test_job_and_household_audit_trails_say_who_what_when_and_from_which_device(
     page = text(console.get(f"/console/jobs/{job.id}"))
     trail = section(page, "audit")
     assert "con-disp" in trail and "technician_id" in trail and "调度台/接口" in trail
+    assert f"<b>孙师傅 {tech.staff_no}</b>" in trail and str(tech.id) not in trail  # people, not ids
+    assert "+00:00" not in trail  # times in the company zone, as everywhere on the console
     assert "孙师傅" in trail and "平板 tablet-0042" in trail and "en_route" in trail
     stored = db.session.execute(sa.select(sa.func.count()).where(AuditEntry.entity_id == str(job.id))).scalar_one()
     assert f'<span class="count">{stored}</span>' in page

@@ -7,6 +7,7 @@ API's rule (``visible_changes``: secrets hidden, identifiers masked for everyone
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from flask import g, render_template
 
 from server.audit.service import JOB_CHILDREN, household_audit_query, visible_changes
 from server.console import bp
+from server.console.frame import fmt_datetime
 from server.console.session import console_login_required
 from server.customers.models import Customer
 from server.db import AuditEntry
@@ -23,6 +25,7 @@ from server.extensions import db
 from server.followups.models import FollowUpTask
 from server.jobs import service, sla
 from server.jobs.models import Job
+from server.people.models import Technician
 from server.reports.service import latest_report
 from server.visits.daily_close import DONE
 
@@ -37,10 +40,35 @@ class TrailEntry:
     changes: dict[str, Any]
 
 
+def _readable(value: Any, names: dict[str, str]) -> Any:
+    """A stored value as people read it: times in the company's zone, a technician by name."""
+    if isinstance(value, str):
+        if value in names:
+            return names[value]
+        if len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
+            try:
+                when = dt.datetime.fromisoformat(value)
+            except ValueError:
+                return value
+            return fmt_datetime(when) if when.tzinfo else value
+    return value
+
+
 def _shown(stmt: sa.Select) -> tuple[list[TrailEntry], int]:
     total = db.session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    entries = db.session.execute(stmt.limit(LIMIT)).scalars()
-    return [TrailEntry(e, visible_changes(e.changes, g.user.role)) for e in entries], total
+    entries = list(db.session.execute(stmt.limit(LIMIT)).scalars())
+    named = {v for e in entries for k, pair in (e.changes or {}).items() if k == "technician_id"
+             for v in (pair if isinstance(pair, list) else []) if v}
+    names = {str(tid): f"{name} {staff_no}" for tid, name, staff_no in db.session.execute(
+        sa.select(Technician.id, Technician.name, Technician.staff_no)
+        .where(Technician.company_id == g.user.company_id, Technician.id.in_([uuid.UUID(v) for v in named]))
+    )} if named else {}
+    trail = []
+    for entry in entries:
+        changes = visible_changes(entry.changes, g.user.role)
+        trail.append(TrailEntry(entry, {k: [_readable(v, names) for v in pair] if isinstance(pair, list) else pair
+                                        for k, pair in changes.items()}))
+    return trail, total
 
 
 def job_row_ids(job: Job) -> set[str]:
