@@ -14,6 +14,7 @@ import requests
 
 from sync import PROTOCOL_VERSION
 from sync.engine import BlobRejected
+from sync.fastwire import PushResponseSchema  # sync.wire's schema with a fast path for 500 answers
 from sync.ports import AuthRevoked, ProtocolMismatch, TransportError
 from sync.records import BlobRef, Mutation, MutationResult, PullPage, PullRequest, PushRequest
 from sync.wire import (
@@ -21,7 +22,6 @@ from sync.wire import (
     PullRequestSchema,
     PullResponseSchema,
     PushRequestSchema,
-    PushResponseSchema,
 )
 
 API = "/api/v1"

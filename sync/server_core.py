@@ -125,8 +125,8 @@ class ServerCore:
         now = self.clock()
         mutations = request.mutations
         stored = self.store.load_results({m.mutation_id for m in mutations})
-        scope = compute_scope(self.store, principal)
         batch = self._load(mutations, stored)
+        scope = self._push_scope(principal, mutations, batch)
         reassigned = self._reassigned(principal, scope, mutations, batch)
         # Each position: ("answer", mutation_id) answered by its first answer (made now or stored
         # before: a replay gets it with the row as it is now), or ("reused", result).
@@ -207,6 +207,32 @@ class ServerCore:
             if row is not None:
                 batch.index(row)
         return batch
+
+    def _push_scope(self, principal: Principal, mutations: list[Mutation], batch: _Batch) -> Scope:
+        """The technician's scope as far as this batch can tell: membership of the keys its mutations
+        and their rows name (what ``admits`` is asked in a push), when the store can answer for a few
+        keys (``scope_keys_among``); else the whole scope. A push costs O(batch), not O(scope)."""
+        among = getattr(self.store, "scope_keys_among", None)
+        if among is None:
+            return compute_scope(self.store, principal)
+        wanted: dict[Keyset, set[str]] = {Keyset.JOB: set(), Keyset.CUSTOMER: set(), Keyset.PREMISES: set()}
+        for m in mutations:
+            spec = REGISTRY.get(m.collection)
+            if spec is None:
+                continue
+            current = batch.row(m.collection, m.row_id)
+            for rule in (spec.scope, spec.create_scope or spec.scope):
+                if rule.keyset not in wanted:
+                    continue
+                for data in (m.fields, current.data if current is not None else None):
+                    if data is not None:
+                        key = key_of(rule, m.row_id, data)
+                        if key is not None:
+                            wanted[rule.keyset].add(str(key))
+        jobs, customers, premises = among(principal.technician_id, wanted[Keyset.JOB], wanted[Keyset.CUSTOMER],
+                                          wanted[Keyset.PREMISES])
+        return Scope({Keyset.JOB: frozenset(jobs), Keyset.CUSTOMER: frozenset(customers),
+                      Keyset.PREMISES: frozenset(premises), Keyset.SELF: frozenset({principal.technician_id})})
 
     def _scope_job(self, spec: CollectionSpec, m: Mutation, batch: _Batch) -> tuple[Any, Any]:
         """The scope rule's key of the row a mutation targets, and the job it belongs to."""
