@@ -489,13 +489,55 @@ class DeviceStore:
             (row.collection, row.id, row.version, int(row.deleted), _dumps(data)),
         )
 
+    def _store_page_rows(self, db: sqlite3.Connection, rows: list[Row]) -> None:
+        """``_store_server_row`` + ``_rebuild_row`` for a page's rows, in a few bulk statements: the
+        held versions read per collection, the newer copies written with executemany, and the shown
+        row of each written straight from it unless the outbox has pending changes to replay on top."""
+        if not rows:
+            return
+        newest: dict[tuple[str, str], Row] = {}
+        for row in rows:  # in page order: a later copy replaces an earlier one unless older (as one by one)
+            key = (row.collection, row.id)
+            seen = newest.get(key)
+            if seen is None or seen.version <= row.version:
+                newest[key] = row
+        held: dict[tuple[str, str], int] = {}
+        by_collection: dict[str, list[str]] = {}
+        for collection, row_id in newest:
+            by_collection.setdefault(collection, []).append(row_id)
+        for collection, ids in by_collection.items():
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                held.update(((collection, r_id), v) for r_id, v in db.execute(
+                    f"SELECT id, version FROM server_row WHERE collection=? AND id IN ({','.join('?' * len(chunk))})",
+                    (collection, *chunk)))
+        pending = {(c, r) for c, r in db.execute("SELECT DISTINCT collection, row_id FROM outbox WHERE state=?",
+                                                 (PENDING,))}
+        server_rows, shown, replay = [], [], []
+        for key, row in newest.items():
+            if key in held and held[key] > row.version:
+                continue  # never go back to an older copy
+            text = _dumps(row.data)
+            server_rows.append((row.collection, row.id, row.version, int(row.deleted), text))
+            if key in pending or "id" in row.data:
+                replay.append(key)
+                continue
+            # The shown row is the server copy plus its id (appended last, as _rebuild_row does).
+            text = f"{text[:-1]}{',' if row.data else ''}\"id\":{_dumps(row.id)}}}"
+            shown.append((row.collection, row.id, row.version, int(row.deleted),
+                          _job_of(row.collection, row.id, row.data), text))
+        db.executemany("INSERT OR REPLACE INTO server_row (collection, id, version, deleted, data) VALUES (?,?,?,?,?)",
+                       server_rows)
+        db.executemany("INSERT OR REPLACE INTO row (collection, id, version, deleted, job_id, data) VALUES (?,?,?,?,?,?)",
+                       shown)
+        for collection, row_id in replay:
+            self._rebuild_row(db, collection, row_id)
+
     def apply_page(self, page: PullPage) -> list[RowRef]:
         """Apply a pulled page and its cursor in one transaction; return revoked rows kept back (G8)."""
         deferred: list[RowRef] = []
         with self._tx() as db:
-            for row in page.rows:
-                self._store_server_row(db, row)
-                self._rebuild_row(db, row.collection, row.id)
+            self._store_page_rows(db, page.rows)
             self._forget_departed(db, page.rows)
             for ref in page.revoked:
                 if self._defer_revoked(db, ref.collection, ref.id):

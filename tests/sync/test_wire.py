@@ -90,3 +90,106 @@ def test_every_schema_is_a_plain_marshmallow_schema_for_flask_smorest():
     for schema in schemas:
         assert not hasattr(schema, "context") or not callable(schema.context)
         schema()  # constructible without arguments
+
+
+# --- the pull answer's fast path (wire.load_pull_page) accepts and yields exactly what the schema does ---
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_scalar = (st.none() | st.booleans() | st.integers(-3, 2**63) | st.floats(allow_nan=False) | st.text(max_size=8)
+           | st.binary(max_size=3) | st.sampled_from(["true", "1", "no", "", "5", "5.0", T, "2026-11-27T09:30:00"]))
+_any = st.recursive(_scalar, lambda inner: st.lists(inner, max_size=3) | st.tuples(inner)
+                    | st.dictionaries(st.text(max_size=4) | st.integers(0, 3) | st.binary(max_size=2), inner, max_size=3),
+                    max_leaves=6)
+
+
+_text = st.text(min_size=1, max_size=60)
+_value = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6),
+                      lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+                      max_leaves=5)
+_row = st.fixed_dictionaries({"collection": _text, "id": st.text(min_size=1, max_size=64),
+                              "version": st.integers(0, 2**53)},
+                             optional={"deleted": st.booleans(), "data": st.dictionaries(st.text(max_size=10), _value,
+                                                                                         max_size=5)})
+_ref = st.fixed_dictionaries({"collection": _text, "id": st.text(min_size=1, max_size=64)})
+_page = st.fixed_dictionaries(
+    {"rows": st.lists(_row, max_size=4), "revoked": st.lists(_ref, max_size=3), "cursor": st.text(max_size=5),
+     "has_more": st.booleans()},
+    optional={"server_time": st.sampled_from([T, "2026-11-27T01:30:00+00:00", None])})
+# What a corruption may put in place of a value: wrong types, edge lengths and numbers, look-alike strings.
+_EDGE = ["", "x" * 61, "a" * 65, -1, 5.0, 5.5, "5", True, False, 1, 0, "true", None, b"job", "2026-11-27T09:30:00",
+         "yesterday", (), {}, [], {"a": 1}, {1: 2}, {b"k": 1}]
+_odd = st.one_of(*[st.sampled_from(_EDGE)] * 4, _any)
+
+
+@st.composite
+def _pages(draw):
+    """A well-formed page, then maybe a few corruptions: a value replaced, a key dropped or added."""
+    page = draw(_page)
+    targets = [page, *page["rows"], *page["revoked"], *(r["data"] for r in page["rows"] if "data" in r)]
+    for _ in range(draw(st.integers(0, 2))):
+        target = draw(st.sampled_from(targets))
+        action = draw(st.sampled_from(["replace", "drop", "add"]))
+        if action == "add" or not target:
+            target[draw(st.text(max_size=8) | st.sampled_from(["rows", "deleted", "data", "colour"]) | st.integers(0, 2)
+                        | st.binary(max_size=2))] = draw(_odd)
+        elif action == "drop":
+            target.pop(draw(st.sampled_from(sorted(target, key=repr))))
+        else:
+            target[draw(st.sampled_from(sorted(target, key=repr)))] = draw(_odd)
+    return page
+
+
+def _outcome(load, data):
+    try:
+        return "ok", load(data)
+    except ValidationError as err:
+        return "refused", err.normalized_messages()
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_pages() | _any)
+def test_the_fast_pull_decoder_accepts_and_yields_exactly_what_the_schema_does(data):
+    assert _outcome(wire.load_pull_page, data) == _outcome(wire.PullResponseSchema().load, data)
+
+
+def test_a_servers_page_takes_the_fast_path(monkeypatch):
+    body = json.loads(json.dumps({
+        "rows": [{"collection": "job", "id": "j-1", "version": 7, "deleted": False,
+                  "data": {"status": "dispatched", "lat": 31.2, "skills": ["a"], "x": None}},
+                 {"collection": "note", "id": "n-1", "version": 8, "deleted": True}],
+        "revoked": [{"collection": "job", "id": "j-0"}], "cursor": "c1.x", "has_more": True,
+        "server_time": "2026-11-27T01:30:00+00:00"}))
+    expected = wire.PullResponseSchema().load(body)
+    monkeypatch.setattr(wire._PULL_RESPONSE, "load", lambda *_a, **_k: pytest.fail("took the slow path"))
+    assert wire.load_pull_page(body) == expected
+    assert expected.rows[1].data == {} and expected.rows[1].deleted
+
+
+def test_every_field_with_every_odd_value_is_judged_as_the_schema_judges():
+    import copy
+
+    base = {"rows": [{"collection": "job", "id": "j-1", "version": 7, "deleted": False, "data": {"a": [1], "b": None}},
+                     {"collection": "note", "id": "n-1", "version": 0}],
+            "revoked": [{"collection": "job", "id": "j-0"}], "cursor": "c1.x", "has_more": True,
+            "server_time": "2026-11-27T01:30:00+00:00"}
+    gone = object()
+    places = [((), k) for k in [*base, "extra"]]
+    places += [(("rows", i), k) for i in (0, 1) for k in ("collection", "id", "version", "deleted", "data", "extra")]
+    places += [(("revoked", 0), k) for k in ("collection", "id", "extra")]
+    places += [(("rows", 0, "data"), k) for k in ("a", 1, b"k")]
+    checked = 0
+    for path, key in places:
+        for value in [*_EDGE, gone, 2**70, "ü" * 60, "ü" * 64, float("inf"), 0.0]:
+            page = copy.deepcopy(base)
+            target = page
+            for step in path:
+                target = target[step]
+            if value is gone:
+                target.pop(key, None)
+            else:
+                target[key] = value
+            assert _outcome(wire.load_pull_page, page) == _outcome(wire.PullResponseSchema().load, page), (path, key, value)
+            checked += 1
+    assert checked > 600
