@@ -31,13 +31,17 @@ def main(argv: list[str] | None = None) -> None:
     from mobile.app import FieldSyncApp
 
     if args.demo:
-        from mobile.demo import load_demo
-        from mobile.store import DeviceStore
+        # A demo store is encrypted like any other; its PIN is DEMO_PIN (123456), asked at start.
+        from mobile.demo import DEMO_PIN, load_demo
+        from mobile.viewmodels.unlock import UnlockViewModel
 
-        store = DeviceStore(args.data)
-        if not store.count_rows("job"):
-            load_demo(store, jobs=args.demo)
-        store.close()
+        vm = UnlockViewModel(args.data)
+        opened = vm.setup(DEMO_PIN, DEMO_PIN) if vm.needs_setup() else vm.unlock(DEMO_PIN)
+        if opened.store is None:
+            raise SystemExit(f"the demo store did not open with the demo PIN: {opened.message}")
+        if not opened.store.count_rows("job"):
+            load_demo(opened.store, jobs=args.demo)
+        opened.store.close()
     FieldSyncApp(args.data, server_url=args.server, lang=args.lang).run()
 
 

@@ -11,6 +11,7 @@ from mobile.store import DeviceStore
 from sync.records import Row
 
 TZ = ZoneInfo("Asia/Shanghai")
+DEMO_PIN = "123456"  # the PIN of demo, screenshot, benchmark and test stores (a real tablet's is chosen at sign-in)
 NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周婷", "吴刚"]
 STREETS = ["浦东新区世纪大道", "徐汇区漕溪北路", "静安区南京西路", "长宁区天山路", "杨浦区国定路"]
 JOB_TYPES = ["safety_inspection", "repair", "meter_work", "safety_inspection", "installation"]

@@ -55,12 +55,13 @@ def render(outdir: Path, langs: tuple[str, ...] = ("zh-CN", "en"), jobs: int = 1
     """Render the screens; returns the files written (tablet-<screen>-<lang>.png)."""
     headless.configure()
     from mobile.app import FieldSyncApp
-    from mobile.demo import load_demo
+    from mobile.demo import DEMO_PIN, load_demo
 
     outdir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
-        app = FieldSyncApp(Path(tmp) / "device.sqlite", server_url="http://127.0.0.1:5000", auto_sync=False)
+        app = FieldSyncApp(Path(tmp) / "device.sqlite", server_url="http://127.0.0.1:5000", auto_sync=False,
+                           pin=DEMO_PIN)
         load_demo(app.store, jobs=jobs, day=dt.datetime.now(dt.UTC).astimezone(headless_tz()).date())
         ids = _prepare(app)
         root = headless.start(app)

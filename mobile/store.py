@@ -669,7 +669,7 @@ class DeviceStore:
 
     def _unpark(self, db: sqlite3.Connection, entry: dict[str, Any]) -> None:
         db.execute("DELETE FROM outbox WHERE mutation_id=?", (entry["mutation_id"],))
-        db.execute("UPDATE notice SET seen=1 WHERE id=?", (f"rejected:{entry['mutation_id']}",))
+        db.execute("DELETE FROM notice WHERE id=?", (f"rejected:{entry['mutation_id']}",))  # the audit log keeps it
         self._rebuild_row(db, entry["collection"], entry["row_id"])
 
     def retry_parked(self, mutation_id: str) -> Mutation:

@@ -1,4 +1,6 @@
-"""Sign in once online: registers the tablet (device id) and stores the token."""
+"""Sign in once online: registers the tablet (device id) and stores the token. On a new tablet the
+PIN is chosen next (the unlock screen); after that the PIN opens the app, the password is only asked
+again when the token expires or the PIN is locked."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ class LoginScreen(BaseScreen):
     def refresh(self) -> None:
         if not self.ids.server.text:
             self.ids.server.text = self.app.default_server
-        self.ids.offline.disabled = not self.app.session.signed_in
+        session = self.app.session
+        self.ids.offline.disabled = session is None or not session.signed_in
 
     def submit(self) -> None:
         server, user, password = self.ids.server.text.strip(), self.ids.username.text.strip(), self.ids.password.text
@@ -24,7 +27,7 @@ class LoginScreen(BaseScreen):
             self.say("login.failed")
             return
         self.say("login.busy")
-        device_id = self.app.session.device_id
+        device_id = self.app.login_device_id()
         threading.Thread(target=self._login, args=(server, user, password, device_id), daemon=True).start()
 
     def _login(self, server: str, user: str, password: str, device_id: str) -> None:
@@ -38,10 +41,8 @@ class LoginScreen(BaseScreen):
         except TransportError:
             Clock.schedule_once(lambda _dt: self.say("login.unreachable"))
             return
-        Clock.schedule_once(lambda _dt: self._signed_in(server, answer))
+        Clock.schedule_once(lambda _dt: self._signed_in(server, answer, password, device_id))
 
-    def _signed_in(self, server: str, answer: dict) -> None:
-        self.app.session.remember_login(server, answer["access_token"], answer.get("user") or {})
+    def _signed_in(self, server: str, answer: dict, password: str, device_id: str) -> None:
         self.ids.password.text = ""
-        self.app.go("route")
-        self.app.sync_now()
+        self.app.signed_in(server, answer, password, device_id)

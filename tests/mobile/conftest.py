@@ -17,7 +17,7 @@ import time  # noqa: E402
 
 import pytest  # noqa: E402
 
-from mobile.demo import TZ  # noqa: E402
+from mobile.demo import DEMO_PIN, TZ  # noqa: E402
 
 
 @pytest.fixture
@@ -33,7 +33,8 @@ def make_kivy_app(tmp_path):
     made = []
 
     def make(demo_jobs: int = 10, server_url: str | None = None):
-        app = FieldSyncApp(tmp_path / f"device-{len(made)}.sqlite", server_url=server_url, auto_sync=False)
+        app = FieldSyncApp(tmp_path / f"device-{len(made)}.sqlite", server_url=server_url, auto_sync=False,
+                           pin=DEMO_PIN)  # an encrypted store, opened as the unlock screen would
         if demo_jobs:
             load_demo(app.store, jobs=demo_jobs, day=dt.datetime.now(TZ).date())
         headless.start(app)
