@@ -39,6 +39,10 @@ def _value_dumper(field: ma.fields.Field) -> Dumper:
         values = _none_safe(field.value_field) if field.value_field is not None else None
         if keys is None and values is None:
             return lambda v: dict(v)
+        if (type(field.key_field) is ma.fields.String
+                and (field.value_field is None or type(field.value_field) is ma.fields.Raw)):
+            # Text keys and raw values (a row's ``data``): the dict itself, unless a key is not text.
+            return lambda v: v if all(type(a) is str for a in v) else {str(a): b for a, b in v.items()}
         k = keys or (lambda x: x)
         w = values or (lambda x: x)
         return lambda v: {k(a): w(b) for a, b in v.items()}

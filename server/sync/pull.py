@@ -116,8 +116,8 @@ class ScopeLedger:
     def flush(self, session: Session) -> None:
         if self.updates:
             session.execute(sa.update(DeviceScope), list(self.updates.values()))
-        if self.inserts:
-            session.execute(sa.insert(DeviceScope), list(self.inserts.values()))
+        if self.inserts:  # Core executemany on the table: the ORM's bulk path costs more per row
+            session.execute(DS.insert(), list(self.inserts.values()))
 
 
 def held_rows(session: Session, device: Device, collection: str | None = None,
@@ -214,12 +214,15 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
 
 def _as_rows(out: list[tuple[str, Any]]) -> list[Row]:
     """Wire rows in collection order, each collection dumped by its schema in one call."""
+    grouped: dict[str, list[Any]] = {}
+    for c, r in out:
+        grouped.setdefault(c, []).append(r)
     rows: list[Row] = []
     for collection in COLLECTIONS:
-        mine = [r for c, r in out if c == collection]
+        mine = grouped.get(collection)
         if mine:
-            for r, data in zip(mine, dump_rows(collection, mine), strict=True):
-                rows.append(Row(collection, str(r.id), r.version, r.deleted, data))
+            rows += [Row(collection, str(r.id), r.version, r.deleted, data)
+                     for r, data in zip(mine, dump_rows(collection, mine), strict=True)]
     return rows
 
 
