@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from mobile.demo import DEMO_PIN  # noqa: E402
+from mobile.keystore import Keystore  # noqa: E402
 from mobile.session import Session  # noqa: E402
 from mobile.store import DeviceStore  # noqa: E402
 from mobile.transport import HttpTransport, login  # noqa: E402
@@ -89,8 +91,10 @@ class Tablet:
     def open(cls, path: Path, server_url: str, username: str, device_id: str, *, seed: int = 0,
              token: str | None = None, login_url: str | None = None, timeout: float = 5, batch_size: int = 20,
              page_size: int = 50, backoff: Backoff | None = None, skew_s: float = 0.0) -> Tablet:
-        """Open (or create) the store at ``path``; sign in unless a token is given or stored."""
-        store = DeviceStore(path)
+        """Open (or create) the store at ``path``, encrypted as on a tablet (PIN ``DEMO_PIN``); sign in
+        unless a token is given or stored."""
+        keys = Keystore(path)
+        store = DeviceStore(path, key=keys.unlock(DEMO_PIN) if keys.exists() else keys.create(DEMO_PIN, PASSWORD))
         store.set_meta(device_id=device_id)
         session = Session(store)
         if token is None:

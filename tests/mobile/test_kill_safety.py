@@ -1,4 +1,5 @@
-"""Kill the app process (SIGKILL) in the middle of saving: on restart the store and outbox are intact."""
+"""Kill the app process (SIGKILL) in the middle of saving: on restart the encrypted store and its outbox
+are intact (SQLCipher pages, WAL mode, one transaction per change plus its outbox entry)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,17 @@ import textwrap
 import time
 from pathlib import Path
 
-from mobile.demo import load_demo
-from mobile.store import DeviceStore
+from mobile.demo import DEMO_PIN, load_demo
+from mobile.keystore import Keystore
+from mobile.store import DeviceStore, is_plaintext
 
 # The child saves visit facts as fast as it can, each save one batch (a note, an answer with a photo
 # blob, the job's ETA), and reports every save that returned (= acknowledged to the technician).
 WRITER = textwrap.dedent("""
     import sys
+    from mobile.keystore import Keystore
     from mobile.store import DeviceStore
-    store = DeviceStore(sys.argv[1])
+    store = DeviceStore(sys.argv[1], key=Keystore(sys.argv[1]).unlock(sys.argv[3]))
     job = sys.argv[2]
     i = 0
     while True:
@@ -38,13 +41,15 @@ WRITER = textwrap.dedent("""
 
 def test_sigkill_mid_save_leaves_store_and_outbox_intact(tmp_path: Path) -> None:
     path = tmp_path / "device.sqlite"
-    store = DeviceStore(path)
+    keys = Keystore(path)
+    store = DeviceStore(path, key=keys.create(DEMO_PIN))
+    assert store.encrypted
     load_demo(store, jobs=3)
     job = store.all("job")[0]["id"]
     store.close()
 
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
-    child = subprocess.Popen([sys.executable, "-c", WRITER, str(path), job], stdout=subprocess.PIPE, env=env,
+    child = subprocess.Popen([sys.executable, "-c", WRITER, str(path), job, DEMO_PIN], stdout=subprocess.PIPE, env=env,
                              text=True)
     acknowledged = 0
     deadline = time.monotonic() + 30
@@ -58,7 +63,8 @@ def test_sigkill_mid_save_leaves_store_and_outbox_intact(tmp_path: Path) -> None
     acknowledged = max([acknowledged, *map(int, rest)])
     assert acknowledged >= 40
 
-    store = DeviceStore(path)
+    assert not is_plaintext(path)
+    store = DeviceStore(path, key=keys.unlock(DEMO_PIN))
     try:
         assert store.integrity_ok()
         notes = sorted(int(n["text"].split()[1]) for n in store.for_job("note", job) if n["text"].startswith("save"))
