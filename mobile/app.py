@@ -36,6 +36,7 @@ SCREENS = (
     ("cleanup", "cleanup", "CleanupScreen"),
     ("finish", "finish", "FinishScreen"),
     ("sync", "sync", "SyncScreen"),
+    ("meter", "meter", "MeterScreen"),
     ("unlock", "unlock", "UnlockScreen"),
 )
 AUTO_SYNC_SECONDS = 30

@@ -88,16 +88,20 @@ def demo_rows(jobs: int = 8, day: dt.date | None = None, technician_user_id: str
                    district=street[:4], lat=31.2 + n / 1000, lon=121.4 + n / 1000,
                    access_notes="门禁密码 1234#" if n % 3 == 0 else "")
         due = day + dt.timedelta(days=(-10 if n % 5 == 2 else 20 if n % 5 == 3 else 400))
-        add("meter", _id("meter", n), premises_id=prem, serial=f"M{20240000 + n}", model="G2.5", kind="diaphragm",
+        meter = add("meter", _id("meter", n), premises_id=prem, serial=f"M{20240000 + n}", model="G2.5", kind="diaphragm",
             installed_on=str(day - dt.timedelta(days=2000)), calibration_due_on=str(due), status="active",
             last_reading=1234.5 + n, last_read_at=_iso(start - dt.timedelta(days=60)))
         add("appliance", _id("appl", n), premises_id=prem, kind="water_heater" if n % 2 else "stove",
             brand="林内" if n % 2 else "方太", model="RUS-16E" if n % 2 else "JZT-FD21", installed_on=None)
         job_type = JOB_TYPES[n % len(JOB_TYPES)]
         w0 = start + dt.timedelta(minutes=60 * (n % 9))
-        job = add("job", _id("job", n), ref=f"GD-{day:%Y%m%d}-{n + 1:04d}", job_type=job_type, source="office",
+        meter_due = job_type == "meter_work" and due < day  # R15: an exchange ordered by the planner
+        job = add("job", _id("job", n), ref=f"GD-{day:%Y%m%d}-{n + 1:04d}", job_type=job_type,
+                  source="meter_due" if meter_due else "office", meter_id=meter if meter_due else None,
                   priority=2 if job_type == "repair" else 3, status="dispatched", customer_id=cust, premises_id=prem,
-                  description="厨房有燃气味，需检修" if job_type == "repair" else "年度入户安全检查",
+                  description=("厨房有燃气味，需检修" if job_type == "repair" else
+                               f"燃气表（表号 M{20240000 + n}）强制检定已到期，更换表具并记录新旧表读数" if meter_due else
+                               "年度入户安全检查"),
                   fault_kind="customer_equipment" if job_type == "repair" else None, chargeable=job_type == "repair",
                   technician_id=tech, window_start=_iso(w0), window_end=_iso(w0 + dt.timedelta(hours=2)),
                   route_order=n + 1, planned_eta=_iso(w0 + dt.timedelta(minutes=15)),
@@ -114,6 +118,18 @@ def demo_rows(jobs: int = 8, day: dt.date | None = None, technician_user_id: str
                           description="上次年度检查", chargeable=False, technician_id=None,
                           window_start=_iso(start - dt.timedelta(days=300)),
                           window_end=_iso(start - dt.timedelta(days=300, hours=-2)), route_order=None)
+            # The household's history as the server sends it (read-only collection household_history).
+            add("household_history", earlier, premises_id=prem, customer_id=cust, ref=f"GD-OLD-{n + 1:04d}",
+                job_type="safety_inspection", status="closed", outcome="completed",
+                finished_on=_iso(start - dt.timedelta(days=300, hours=-1)), technician_name="王师傅",
+                could_not_complete_reason=None, cancelled_reason="", hazards_critical=0, hazards_major=0,
+                hazards_minor=1, checklist_answered=7, checklist_failed=1, fee_collected_cents=0)
+            add("household_history", _id("old-repair", n), premises_id=prem, customer_id=cust,
+                ref=f"GD-OLD-R{n + 1:04d}", job_type="repair", status="could_not_complete",
+                outcome="could_not_complete", finished_on=_iso(start - dt.timedelta(days=45)),
+                technician_name="李建国", could_not_complete_reason="customer_absent", cancelled_reason="",
+                hazards_critical=0, hazards_major=0, hazards_minor=0, checklist_answered=0, checklist_failed=0,
+                fee_collected_cents=3000)
             add("hazard", _id("hazard", n), job_id=earlier, customer_id=cust, premises_id=prem, severity="minor",
                 category="hose", description="软管老化，建议更换", immediate_action="已告知用户",
                 found_at=_iso(start - dt.timedelta(days=300)), rectify_by=_iso(start - dt.timedelta(days=270)),

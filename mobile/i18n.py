@@ -390,6 +390,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "history.fee": ("收费 {amount} 元", "Fees {amount} yuan"),
     "history.cnc": ("未完成原因：{reason}", "Not completed: {reason}"),
     "history.cancelled": ("取消原因：{reason}", "Cancelled: {reason}"),
+    "history.sep": ("；", "; "),
     "history.none": ("此户没有更早的上门记录", "No earlier visits at this household"),
     # issue #4 end
 }

@@ -67,14 +67,38 @@ class JobScreen(BaseScreen):
                                description=h.get("description", ""), deadline=vm.day_hm(h.get("rectify_by"))))
                     for h in f.open_hazards] or [("Muted", t("job.no_hazards"))]
         entries.append(("Heading", t("job.history")))
-        entries += [("Body", t("job.history_line", date=vm.day_hm(j.get("window_start"))[:10],
-                               type=t("job_type." + str(j.get("job_type"))), status=t("status." + str(j.get("status")))))
-                    for j in f.earlier_visits] or [("Muted", t("job.no_history"))]
+        entries += self._history(vm, f) or [("Muted", t("history.none"))]
         if f.notes:
             entries.append(("Heading", t("job.notes")))
             entries += [("Body", f"{n.get('author_name', '')}: {n.get('text', '')}") for n in f.notes]
         self._lines(self.ids.file, entries)
         self._actions(visit)
+
+    def _history(self, vm: JobDetailViewModel, f) -> list[tuple[str, str]]:  # noqa: ANN001
+        """Earlier visits at the household: the server's history rows, then older jobs held here."""
+        t, out = self.t, []
+        for h in f.history:
+            outcome = f"history.outcome.{h.outcome}"
+            out.append(("Body", t("history.line", date=vm.day_hm(h.finished)[:10], type=self._type(h.job_type),
+                                  outcome=t(outcome) if i18n.has(outcome) else h.outcome)
+                        + (f"  ·  {t('history.by', name=h.technician_name)}" if h.technician_name else "")))
+            details = []
+            for key, values in h.details:
+                if key == "history.fee":
+                    values = {"amount": i18n.money(values["cents"])}
+                elif key == "history.cnc" and i18n.has(f"cnc.{values['reason']}"):
+                    values = {"reason": t(f"cnc.{values['reason']}")}
+                details.append(t(key, **values))
+            if details:
+                out.append(("Muted", "    " + t("history.sep").join(details)))
+        out += [("Body", t("job.history_line", date=vm.day_hm(j.get("window_start"))[:10],
+                           type=self._type(j.get("job_type")), status=t("status." + str(j.get("status")))))
+                for j in f.earlier_visits]
+        return out
+
+    def _type(self, job_type: object) -> str:
+        key = f"job_type.{job_type}"
+        return self.t(key) if i18n.has(key) else str(job_type or "")
 
     def _kind(self, kind: str) -> str:
         key = f"appliance.{kind}"
@@ -91,6 +115,7 @@ class JobScreen(BaseScreen):
         for name in ("checklist", "hazard", "cleanup", "finish"):
             ids[name].disabled = not arrived
         ids.quote.disabled = not arrived or finished or not job.get("chargeable")
+        ids.meter.disabled = not arrived or finished or not self.store.where("meter", premises_id=job.get("premises_id"))
         ids.start_work.disabled = not arrived or finished or status == JobStatus.IN_PROGRESS
         steps = []
         for step in visit.steps():

@@ -12,6 +12,7 @@ from mobile.viewmodels.checklist import ChecklistViewModel, InvalidAnswer
 from mobile.viewmodels.cleanup import CLEANUP_ITEMS, CleanupViewModel, FeesViewModel
 from mobile.viewmodels.hazard import HazardViewModel
 from mobile.viewmodels.job import JobDetailViewModel
+from mobile.viewmodels.meter import MeterViewModel
 from mobile.viewmodels.quote import QuoteViewModel
 from mobile.viewmodels.route import RouteViewModel
 from mobile.viewmodels.visit import VisitViewModel
@@ -67,7 +68,12 @@ def test_household_file_has_meters_hazards_history_and_contacts(store, clock):
     assert file.contacts and file.contacts[0]["relation"] == "女儿"
     assert file.meters[0]["calibration"] == "ok"
     assert [h["description"] for h in file.open_hazards] == ["软管老化，建议更换"]
-    assert [j["ref"] for j in file.earlier_visits] == ["GD-OLD-0001"]
+    # The earlier inspection comes as a household_history row (not twice: its job is on the tablet too).
+    assert file.earlier_visits == []
+    assert [(h.job_type, h.outcome, h.technician_name) for h in file.history] == [
+        ("repair", "could_not_complete", "李建国"), ("safety_inspection", "completed", "王师傅")]
+    assert file.history[0].details == [("history.fee", {"cents": 3000}), ("history.cnc", {"reason": "customer_absent"})]
+    assert ("history.hazards", {"critical": 0, "major": 0, "minor": 1}) in file.history[1].details
     overdue = next(j for j in store.all("job") if j["ref"] == "GD-20261127-0003")
     assert vm(JobDetailViewModel, store, clock).load(overdue["id"]).meters[0]["calibration"] == "overdue"
 
@@ -215,3 +221,93 @@ def test_listeners_belong_to_each_view_model(store, clock):
     b.bind(lambda: heard_b.append(1))
     a.load()
     assert heard_a == [1] and heard_b == []
+
+
+def test_household_history_absent_or_empty_leaves_an_empty_history(tmp_path, clock):
+    from mobile.demo import demo_rows
+
+    s = DeviceStore(tmp_path / "bare.sqlite")
+    s.load_server_rows([r for r in demo_rows(4, DAY) if r.collection != "household_history"])
+    job = next(j for j in s.all("job") if j["ref"] == "GD-20261127-0001")
+    file = vm(JobDetailViewModel, s, clock).load(job["id"])
+    assert file.history == []
+    assert [j["ref"] for j in file.earlier_visits] == ["GD-OLD-0001"]  # still the jobs the tablet holds
+    s.close()
+
+
+def test_household_history_rows_are_sorted_newest_first_and_tolerate_missing_fields(store, clock):
+    from sync.records import Row
+
+    job = next(j for j in store.all("job") if j["ref"] == "GD-20261127-0001")
+    store.load_server_rows([Row("household_history", "h-bare", 1, False, {
+        "id": "h-bare", "premises_id": job["premises_id"], "job_type": "installation",
+        "finished_on": "2026-11-20T02:00:00+00:00"})])
+    history = vm(JobDetailViewModel, store, clock).load(job["id"]).history
+    assert [h.job_id for h in history][0] == "h-bare"
+    assert (history[0].outcome, history[0].technician_name, history[0].details) == ("completed", "", [])
+    assert [h.finished for h in history] == sorted((h.finished for h in history), reverse=True)
+
+
+def meter_job(store):
+    """The demo's meter exchange: a meter_work job for a meter whose verification is overdue."""
+    return next(j for j in store.all("job") if j["ref"] == REF["meter_work"])
+
+
+def test_meter_reading_is_validated_against_the_last_one(store, clock):
+    job = meter_job(store)
+    meters = vm(MeterViewModel, store, clock, job["id"])
+    [work] = meters.meters()
+    assert work.id == job["meter_id"] and work.exchange_expected and work.last_reading == 1236.5
+    for bad, code in (("abc", "not_a_number"), ("-1", "negative"), ("inf", "not_a_number")):
+        with pytest.raises(InvalidAnswer) as err:
+            meters.record_reading(work.id, bad)
+        assert err.value.code == code
+    before = store.pending_count()
+    # Lower than last: nothing saved until confirmed, and a confirmation needs the reason.
+    with pytest.raises(InvalidAnswer) as err:
+        meters.record_reading(work.id, "1200.4")
+    assert err.value.code == "lower_confirm" and store.pending_count() == before
+    with pytest.raises(InvalidAnswer) as err:
+        meters.record_reading(work.id, "1200.4", confirm_lower=True, reason="  ")
+    assert err.value.code == "reason_needed" and store.pending_count() == before
+    row = meters.record_reading(work.id, "1200.4", confirm_lower=True, reason="上次为估读")
+    assert (row["kind"], row["reading"], row["meter_id"], row["job_id"]) == ("routine", 1200.4, work.id, job["id"])
+    notes = [n["text"] for n in store.for_job("note", job["id"])]
+    assert any("1200.4" in n and "1236.5" in n and "上次为估读" in n for n in notes)
+    # The new reading is now the last one: a higher one goes straight in, with no note.
+    assert meters.meter(work.id).last_reading == 1200.4
+    meters.record_reading(work.id, "1201", serial_seen="M20240002")
+    assert len(store.for_job("note", job["id"])) == len(notes)
+    # Only fields the server's meter_reading collection has are sent.
+    from sync.collections import spec_for
+
+    allowed = set(spec_for("meter_reading").fields)
+    for m in store.pending(1000):
+        if m.collection == "meter_reading":
+            assert set(m.fields) <= allowed and {"meter_id", "job_id", "reading", "read_at"} <= set(m.fields)
+
+
+def test_meter_exchange_records_removal_install_and_seals_in_one_go(store, clock):
+    job = meter_job(store)
+    meters = vm(MeterViewModel, store, clock, job["id"])
+    work = meters.meters()[0]
+    with pytest.raises(InvalidAnswer) as err:
+        meters.exchange(work.id, "1240", "  ", "0.5")
+    assert err.value.code == "serial_needed"
+    with pytest.raises(InvalidAnswer) as err:
+        meters.exchange(work.id, "1000", "N-1", "0.5")
+    assert err.value.code == "lower_confirm"
+    assert store.for_job("meter_reading", job["id"]) == []
+    removal, install = meters.exchange(work.id, "1240.2", "N20261127", "0.5", "QF-001，QF-002")
+    assert (removal["kind"], removal["reading"], removal["serial_seen"]) == ("removal", 1240.2, "M20240002")
+    assert (install["kind"], install["reading"], install["new_serial"]) == ("install", 0.5, "N20261127")
+    assert any("QF-001, QF-002" in n["text"] and "N20261127" in n["text"] for n in store.for_job("note", job["id"]))
+    after = meters.meter(work.id)
+    assert after.exchanged and after.last_reading == 0.5  # the new meter's start reading
+    assert [k for k, _ in meters.done_lines(after)] == ["meter.done_removal", "meter.done_install"]
+
+
+def test_a_job_without_an_exchange_order_only_reads(store, clock):
+    job = job_of_type(store, "safety_inspection")
+    [work] = vm(MeterViewModel, store, clock, job["id"]).meters()
+    assert not work.exchange_expected and not work.exchanged
