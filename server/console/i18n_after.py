@@ -31,7 +31,7 @@ AFTER_VISIT: dict[str, tuple[str, str]] = {
     "kpi.overdue": ("逾期 {n}", "{n} overdue"),
     "kpi.median age": ("中位 {n} 天", "median {n} d"),
     "kpi.satisfaction": ("回访满意度（R6）", "Satisfaction (R6)"),
-    "kpi.responses": ("{n} 次回访", "{n} calls"),
+    "kpi.responses": ("{n} 次回访", "calls: {n}"),
     "kpi.by technician": ("按技术员", "By technician"),
     "kpi.completed": ("完成上门", "Visits done"),
     "kpi.total": ("合计", "Total"),

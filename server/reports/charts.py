@@ -13,6 +13,7 @@ from typing import Any
 
 WIDTH = 640
 LABEL_W = 170
+VALUE_W = 130  # room after the bar for its figure, e.g. "5 (overdue 1, 12d)"
 BAR_H = 18
 GAP = 8
 TOP = 44
@@ -47,10 +48,24 @@ def _pct(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
+def _text_px(text: str) -> float:
+    """Roughly how wide ``text`` is at 12 px: CJK characters are square, the rest about half as wide."""
+    return sum(12.0 if ord(ch) > 0x2E80 else 6.6 for ch in text)
+
+
+def _fit(text: str, width: float) -> str:
+    """``text`` cut with an ellipsis so that it fits ``width`` pixels (a label never runs off the chart)."""
+    if _text_px(text) <= width:
+        return text
+    while text and _text_px(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
+
+
 def bar_chart(title: str, subtitle: str, rows: list[tuple[str, float | None, float, str, str]]) -> str:
     """An SVG of horizontal bars; ``rows`` are (label, value, scale maximum, text at the bar's end, colour)."""
     height = TOP + max(len(rows), 1) * (BAR_H + GAP) + 16
-    span = WIDTH - LABEL_W - 80
+    span = WIDTH - LABEL_W - VALUE_W
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
         f'role="img" aria-label="{escape(title)}" font-family="{escape(FONT)}" font-size="12">',
@@ -65,7 +80,7 @@ def bar_chart(title: str, subtitle: str, rows: list[tuple[str, float | None, flo
         y = TOP + i * (BAR_H + GAP)
         width = 0.0 if value is None or maximum <= 0 else max(0.0, min(1.0, value / maximum)) * span
         parts.append(f'<text x="{LABEL_W - 8}" y="{y + BAR_H - 5}" text-anchor="end" fill="#2d3748">'
-                     f"{escape(label)}</text>")
+                     f"<title>{escape(label)}</title>{escape(_fit(label, LABEL_W - 12))}</text>")
         parts.append(f'<rect x="{LABEL_W}" y="{y}" width="{span}" height="{BAR_H}" fill="#edf2f7"/>')
         if width > 0:
             parts.append(f'<rect x="{LABEL_W}" y="{y}" width="{width:.1f}" height="{BAR_H}" fill="{colour}">'
@@ -109,7 +124,9 @@ def repair_sla_chart(report: dict[str, Any], lang: str) -> str:
         for clock in ("respond", "fix"):
             sla = figures["repair_sla"][clock]
             text = f"{_pct(sla['rate'])} ({sla['met']}/{sla['met'] + sla['breached']})"
-            rows.append((f"{label} · {_t(WORDS[clock], lang)}", sla["rate"], 1.0, text, _rate_colour(sla["rate"])))
+            suffix = f" · {_t(WORDS[clock], lang)}"  # the clock's name stays whole when the name is cut
+            rows.append((_fit(label, LABEL_W - 12 - _text_px(suffix)) + suffix, sla["rate"], 1.0, text,
+                         _rate_colour(sla["rate"])))
     return bar_chart(_t(TITLES["repair_sla"], lang), _subtitle(report, lang), rows)
 
 

@@ -91,7 +91,8 @@ def test_dispatcher_takes_a_call_assigns_it_and_resolves_a_conflict(page, live_c
 
 def test_every_page_renders_in_both_languages(page, live_console, shots):
     base = live_console.url
-    pages = {"map": "/console/map", "clocks": "/console/clocks", "households": "/console/households"}
+    pages = {"map": "/console/map", "clocks": "/console/clocks", "households": "/console/households",
+             "complaints": "/console/complaints"}
     for name, path in pages.items():
         page.goto(base + path)
         assert page.locator("h1").first.is_visible()
@@ -115,5 +116,10 @@ def test_every_page_renders_in_both_languages(page, live_console, shots):
     page.screenshot(path=shots / "console-board-en.png", full_page=True)
     page.goto(base + "/console/clocks")
     assert "Repair SLA (R8" in page.locator("main").inner_text()
+    page.goto(base + "/console/kpis")
+    assert "On-time arrival (R1)" in page.locator("figure[data-chart=on_time] svg").inner_html()
+    assert "Inspection coverage (R7)" in page.locator("[data-kpi=coverage]").inner_text()
+    page.screenshot(path=shots / "console-kpis-en.png", full_page=True)
+    page.goto(base + "/console/clocks")
     page.click(".topbar button[value=zh-CN]")
     page.wait_for_selector("h1:has-text('时限监控')")
