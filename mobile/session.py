@@ -39,9 +39,11 @@ class Session:
 
     def remember_login(self, server_url: str, token: str, user: dict[str, Any]) -> None:
         """Store what a successful sign-in returned."""
+        # The company's time zone comes with the user: every window and deadline is shown in it.
+        zone = {"timezone": str(user["timezone"])} if user.get("timezone") else {}
         self.store.set_meta(
             server_url=server_url, token=token, user_id=str(user.get("id") or ""),
-            username=str(user.get("username") or ""), display_name=str(user.get("display_name") or ""),
+            username=str(user.get("username") or ""), display_name=str(user.get("display_name") or ""), **zone,
         )
 
     def sign_out(self) -> None:

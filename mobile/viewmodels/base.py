@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mobile.store import DeviceStore
 
-DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_TZ = "Asia/Shanghai"  # until the server has told the tablet its company's zone (at sign-in)
+
+
+def company_zone(name: str | None) -> ZoneInfo:
+    """The company's time zone by IANA name; the default when unknown or unset."""
+    try:
+        return ZoneInfo(name or DEFAULT_TZ)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TZ)
 
 
 def parse_time(value: str | dt.datetime | None) -> dt.datetime | None:
@@ -37,6 +45,7 @@ class ViewModel:
         self.store = store
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._listeners: list[Callable[[], None]] = []
+        self._tz: ZoneInfo | None = None
 
     def now(self) -> dt.datetime:
         """The device clock (aware, UTC); tests hand in a fixed one."""
@@ -58,8 +67,11 @@ class ViewModel:
 
     @property
     def tz(self) -> ZoneInfo:
-        """The company's time zone, for display (times are stored in UTC)."""
-        return ZoneInfo(self.store.get_meta("timezone", DEFAULT_TZ) or DEFAULT_TZ)
+        """The company's time zone, for display (times are stored in UTC): the one the server sent at
+        sign-in (meta ``timezone``), read once per view-model."""
+        if self._tz is None:
+            self._tz = company_zone(self.store.get_meta("timezone"))
+        return self._tz
 
     def local(self, value: str | dt.datetime | None) -> dt.datetime | None:
         """A wire time in the company's time zone."""

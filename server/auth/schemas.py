@@ -4,6 +4,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from server.auth.models import Role
+from server.extensions import db
+from server.org.models import Company
 
 
 class LoginSchema(ma.Schema):
@@ -23,6 +25,12 @@ class UserSchema(ma.Schema):
     display_name = ma.fields.String(dump_only=True)
     role = ma.fields.Enum(Role, by_value=True, dump_only=True)
     service_centre_id = ma.fields.UUID(dump_only=True, allow_none=True)
+    # The company's time zone (IANA name): a tablet shows every window and deadline in it.
+    timezone = ma.fields.Method("_timezone", dump_only=True)
+
+    def _timezone(self, user) -> str:  # noqa: ANN001 (a User)
+        company = db.session.get(Company, user.company_id)  # the identity map first: usually no query
+        return company.timezone if company is not None else "Asia/Shanghai"
 
 
 class TokenSchema(ma.Schema):
