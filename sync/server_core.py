@@ -42,6 +42,7 @@ MAX_PULL_LIMIT = 2000
 DEFAULT_PULL_LIMIT = 500
 # Rows whose status changes are gated (R3, R4) need these of their job loaded up front.
 GATE_COLLECTIONS = ("quote", "signature", "cleanup_confirmation")
+GATED_STATUSES = ("in_progress", "completed")
 
 
 class ProtocolVersionUnsupported(Exception):
@@ -184,8 +185,8 @@ class ServerCore:
             for name, target in spec.refs.items():
                 if m.fields.get(name) is not None:
                     ids[target].add(str(m.fields[name]))
-            if m.collection == "job":
-                gated_jobs.add(m.row_id)
+            if m.collection == "job" and m.fields.get("status") in GATED_STATUSES:
+                gated_jobs.add(m.row_id)  # R3/R4 are checked on these steps only (sync.merge._gate)
             shas.update(str(m.fields[b]) for b in spec.blobs if m.fields.get(b))
         rows: dict[tuple[str, str], Row | None] = {}
         for collection, wanted in ids.items():

@@ -13,10 +13,12 @@ import uuid
 from dataclasses import replace
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.errors import ApiError
-from server.sync.pull import ScopeLedger, held_rows
+from server.sync.models import DeviceScope
 from server.sync.schemas import MODELS, as_uuid
 from server.sync.service import SyncContext, precheck, record_clock
 from server.sync.store import SqlServerStore
@@ -40,7 +42,7 @@ def push_batch(session: Session, ctx: SyncContext, req: PushRequest, received: d
     # Values the database could not hold are refused here, one by one, and answered like any other.
     refused: dict[int, MutationResult] = {}
     seen: set[str] = set()
-    taken = _ids_taken_elsewhere(session, ctx, req.mutations)
+    taken = _ids_taken_elsewhere(store, req.mutations)
     for i, m in enumerate(req.mutations):
         if m.mutation_id in stored or m.mutation_id in seen:
             continue
@@ -72,32 +74,42 @@ def push_batch(session: Session, ctx: SyncContext, req: PushRequest, received: d
     return PushResponse(results=results, server_time=now)
 
 
-def _ids_taken_elsewhere(session: Session, ctx: SyncContext, mutations: list) -> set[tuple[str, str]]:
-    """Ids a device wants to create that another company's row already has (ids are global keys)."""
-    wanted: dict[str, list[uuid.UUID]] = {}
+def _ids_taken_elsewhere(store: SqlServerStore, mutations: list) -> set[tuple[str, str]]:
+    """Ids a device wants to create that another company's row already has (ids are global keys).
+    Read with the store's row cache, so the core's own load of these rows costs no second query."""
+    wanted: dict[str, list[str]] = {}
     for m in mutations:
-        row_id = as_uuid(m.row_id)
-        if m.op is Op.CREATE and m.collection in MODELS and row_id is not None:
-            wanted.setdefault(m.collection, []).append(row_id)
-    taken: set[tuple[str, str]] = set()
+        if m.op is Op.CREATE and m.collection in MODELS and as_uuid(m.row_id) is not None:
+            wanted.setdefault(m.collection, []).append(m.row_id)
     for collection, ids in wanted.items():
-        t = MODELS[collection].__table__
-        for row_id, company in session.execute(sa.select(t.c.id, t.c.company_id).where(t.c.id.in_(ids))):
-            if company != ctx.company.id:
-                taken.add((collection, str(row_id)))
-    return taken
+        store.load_rows(collection, ids)
+    return {(c, i) for c, ids in wanted.items() for i in ids if (c, str(as_uuid(i))) in store.foreign}
 
 
 def _note_held(session: Session, ctx: SyncContext, results: list[MutationResult]) -> None:
-    """The device now holds the rows its accepted mutations returned, at their new versions."""
-    rows = [r.row for r in results if r.status is not ResultStatus.REJECTED and r.row is not None]
-    if not rows:
+    """The device now holds the rows its accepted mutations returned, at their new versions.
+
+    One upsert of ``device_scope`` (the pull's ledger, server/sync/pull.py), no read: a row the device
+    did not hold is inserted; one it held is updated, and its state before this pull page (``prev_*``)
+    is kept when this is the page's first change to it, as ``ScopeLedger`` does."""
+    values: dict[tuple[str, uuid.UUID], dict] = {}
+    for r in results:
+        if r.status is ResultStatus.REJECTED or r.row is None:
+            continue
+        row_id = as_uuid(r.row.id)
+        if row_id is not None:
+            values[(r.row.collection, row_id)] = {
+                "device_pk": ctx.device.id, "collection": r.row.collection, "row_id": row_id, "held": not r.row.deleted,
+                "version_sent": r.row.version, "seq": ctx.device.pull_seq, "prev_held": False, "prev_version": 0}
+    if not values:
         return
-    ledger = ScopeLedger(ctx.device, ctx.device.pull_seq)
-    for collection in {row.collection for row in rows}:
-        mine = {as_uuid(row.id): row for row in rows if row.collection == collection}
-        held = held_rows(session, ctx.device, collection, [k for k in mine if k is not None])
-        for row_id, row in mine.items():
-            if row_id is not None:
-                ledger.set(collection, row_id, held.get((collection, row_id)), not row.deleted, row.version)
-    ledger.flush(session)
+    ds = DeviceScope.__table__
+    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(ds)
+    new = insert.excluded
+    first_change = ds.c.seq != new.seq
+    stmt = insert.on_conflict_do_update(index_elements=[ds.c.device_pk, ds.c.collection, ds.c.row_id], set_={
+        "held": new.held, "version_sent": new.version_sent, "seq": new.seq,
+        "prev_held": sa.case((first_change, ds.c.held), else_=ds.c.prev_held),
+        "prev_version": sa.case((first_change, ds.c.version_sent), else_=ds.c.prev_version),
+    })
+    session.execute(stmt, list(values.values()))

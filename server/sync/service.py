@@ -25,6 +25,8 @@ from sync.records import Mutation, Op
 from sync.wire import PROTOCOL_VERSION_HEADER
 
 SUPPORTED_VERSIONS = (PROTOCOL_VERSION,)
+# How fresh ``device.last_seen_at`` is kept (written at most once per this interval).
+LAST_SEEN_RESOLUTION = dt.timedelta(minutes=1)
 # Columns every synced row has, filled by the server.
 _SERVER_COLUMNS = {"id", "company_id", "version", "deleted", "created_at", "updated_at"}
 
@@ -73,6 +75,15 @@ def sync_context(lock: bool = True) -> SyncContext:
     device_key = g.token.device_id
     if not device_key:
         raise ApiError(403, "device_token_required", "sync needs a device token: sign in with a device_id")
+    # The usual case in one query: the technician, the company and the (locked) device row.
+    both = (sa.select(Technician, Company, Device)
+            .join(Company, Company.id == Technician.company_id)
+            .join(Device, sa.and_(Device.company_id == Technician.company_id, Device.device_id == device_key))
+            .where(Technician.user_id == user.id, Technician.company_id == user.company_id))
+    found = db.session.execute(both.with_for_update(of=Device) if lock else both).one_or_none()
+    if found is not None:
+        technician, company, device = found
+        return _seen(user, company, technician, device)
     technician = db.session.execute(
         sa.select(Technician).where(Technician.user_id == user.id, Technician.company_id == user.company_id)
     ).scalar_one_or_none()
@@ -89,11 +100,19 @@ def sync_context(lock: bool = True) -> SyncContext:
         except sa.exc.IntegrityError:
             pass
         device = db.session.execute(stmt.with_for_update() if lock else stmt).scalar_one()
+    return _seen(user, company, technician, device)
+
+
+def _seen(user: User, company: Company, technician: Technician, device: Device) -> SyncContext:
     if device.revoked_at is not None:
         raise ApiError(401, "device_revoked", "this tablet was revoked; sign in again",
                        details={"wipe": bool(device.wipe)})
-    device.user_id, device.technician_id = user.id, technician.id
-    device.last_seen_at = utcnow()
+    if device.user_id != user.id or device.technician_id != technician.id:
+        device.user_id, device.technician_id = user.id, technician.id
+    now = utcnow()
+    # Last contact to the minute: not a row UPDATE on every request (the pull writes the row anyway).
+    if device.last_seen_at is None or now - device.last_seen_at >= LAST_SEEN_RESOLUTION:
+        device.last_seen_at = now
     return SyncContext(user, company, technician, device)
 
 
@@ -105,8 +124,11 @@ def record_clock(device: Device, device_time: str, received: dt.datetime) -> flo
         return None
     if claimed.tzinfo is None:
         return None
-    device.clock_offset_s = (received - claimed).total_seconds()
-    return device.clock_offset_s
+    offset = (received - claimed).total_seconds()
+    # Kept when it moved by a second or more: the network's jitter is not a change of the device's clock.
+    if device.clock_offset_s is None or abs(device.clock_offset_s - offset) >= 1.0:
+        device.clock_offset_s = offset
+    return offset
 
 
 def precheck(m: Mutation) -> Decision | None:

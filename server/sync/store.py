@@ -77,6 +77,10 @@ class SqlServerStore:
         self.targets: dict[str, tuple[str, str]] = {}
         # The database rows read in this transaction, by (collection, id): an update's "before".
         self._raw: dict[tuple[str, str], Any] = {}
+        # load_rows' answers by (collection, id) (None: no such row of this company), and the ids seen
+        # in another company's rows (ids are global keys: such an id cannot be created here).
+        self._loaded: dict[tuple[str, str], Row | None] = {}
+        self.foreign: set[tuple[str, str]] = set()
         # The stored answers read by load_results (ids asked, answers found): read once per push.
         self._results: tuple[frozenset[str], dict[str, StoredResult]] | None = None
 
@@ -169,10 +173,13 @@ class SqlServerStore:
     def _select(self, collection: str, *where: Any) -> list[Row]:
         # Filtered by company on the rows read, not in SQL: with a company_id term SQLite prefers the
         # company's index (every row of the company) to the id / foreign-key index the caller names.
-        found = [r for r in self.session.execute(sa.select(*wire_columns(collection)).where(*where))
-                 if r.company_id == self.company.id]
-        for r in found:
-            self._raw[(collection, str(r.id))] = r
+        found = []
+        for r in self.session.execute(sa.select(*wire_columns(collection)).where(*where)):
+            if r.company_id == self.company.id:
+                found.append(r)
+                self._raw[(collection, str(r.id))] = r
+            else:
+                self.foreign.add((collection, str(r.id)))
         data = dump_rows(collection, found)
         return [Row(collection, str(r.id), r.version, r.deleted, d) for r, d in zip(found, data, strict=True)]
 
@@ -182,9 +189,19 @@ class SqlServerStore:
             return {}
         table = MODELS[collection].__table__
         rows: dict[str, Row] = {}
-        for chunk in _chunks(_uuids(ids)):
+        wanted = []
+        for i in ids:
+            if (collection, i) in self._loaded:
+                row = self._loaded[(collection, i)]
+                if row is not None:
+                    rows[i] = row
+            else:
+                wanted.append(i)
+        for chunk in _chunks(_uuids(wanted)):
             if chunk:
                 rows.update((r.id, r) for r in self._select(collection, table.c.id.in_(chunk)))
+        # Read once per push: the adapter's check of ids taken elsewhere and the core's load share it.
+        self._loaded.update(((collection, i), rows.get(i)) for i in wanted)
         return rows
 
     def rows_where(self, collection: str, field: str, values: Collection[str]) -> list[Row]:
@@ -268,6 +285,9 @@ class SqlServerStore:
                                          old={k: old[k] for k in (*values, "deleted") if k in old}))
                 bases.append((w.collection, {**old, **values}))
         write_synced_rows(self.session, self.company.id, changes, self.now)
+        for w in writes:  # what was read before is no longer the row
+            self._loaded.pop((w.collection, w.id), None)
+            self._raw.pop((w.collection, w.id), None)
         by_collection: dict[str, list[tuple[RowChange, dict[str, Any]]]] = {}
         for change, (collection, data) in zip(changes, bases, strict=True):
             by_collection.setdefault(collection, []).append((change, data))
@@ -289,7 +309,7 @@ class SqlServerStore:
         if self._results is not None:
             self._results[1].update((r.mutation_id, r) for r in results)
         if results:
-            self.session.execute(sa.insert(AppliedMutation), [
+            self.session.execute(sa.insert(AppliedMutation.__table__), [
                 {"company_id": self.company.id, "mutation_id": r.mutation_id, "device_id": r.device_id,
                  "payload_hash": r.fingerprint, "collection": self.targets.get(r.mutation_id, ("", ""))[0][:60],
                  "row_id": self.targets.get(r.mutation_id, ("", ""))[1][:40],
