@@ -599,10 +599,13 @@ class DeviceStore:
             "SELECT 1 FROM row WHERE collection='job' AND id=? AND deleted=0", (str(job_id),)
         ).fetchone():
             return True
-        # A pending change naming it (a hazard created at these premises, a note on this job…).
+        if collection not in ("customer", "premises"):
+            return False  # a pending change to a job's rows is _has_pending's business
+        # A pending create naming it (a hazard created at these premises…); only these two are
+        # named by other rows' keys, so the outbox is scanned for nothing else.
         return db.execute(
-            "SELECT 1 FROM outbox WHERE state=? AND ? IN (json_extract(fields, '$.customer_id'), "
-            "json_extract(fields, '$.premises_id'), json_extract(fields, '$.job_id')) LIMIT 1", (PENDING, row_id)
+            "SELECT 1 FROM outbox WHERE state=? AND op='create' AND ? IN (json_extract(fields, '$.customer_id'), "
+            "json_extract(fields, '$.premises_id')) LIMIT 1", (PENDING, row_id)
         ).fetchone() is not None
 
     def departed(self) -> list[tuple[str, str]]:
