@@ -81,7 +81,7 @@ class FieldSyncApp(App):
         self.default_server = server_url or "http://127.0.0.1:5000"
         self.lang = lang or i18n.DEFAULT_LANG
         self.auto_sync = auto_sync
-        self._background = False
+        self._background: Any = False  # the auto-sync clock event once started
         self.job_id: str | None = None
         self.history: list[str] = []
         self.photo_provider = None  # tests hand in a callable(done) that supplies photo bytes
@@ -116,8 +116,8 @@ class FieldSyncApp(App):
 
     def _start_background(self) -> None:
         if self.auto_sync and not self._background and self.sync is not None:
-            self._background = True
-            Clock.schedule_interval(lambda _dt: self.sync is not None and self.sync.auto_tick(), AUTO_SYNC_SECONDS)
+            self._background = Clock.schedule_interval(lambda _dt: self.sync is not None and self.sync.auto_tick(),
+                                                       AUTO_SYNC_SECONDS)
             self.signal.start()
 
     def login_device_id(self) -> str:
@@ -167,6 +167,9 @@ class FieldSyncApp(App):
     def _wiped(self) -> None:
         """The sync service erased the tablet (reported lost): forget everything, back to sign-in."""
         self.signal.stop()
+        if self._background:
+            self._background.cancel()
+            self._background = False  # a new sign-in starts them again
         self.store = self.session = self.sync = self.on_signal = None
         self.data_key, self._transport, self.job_id, self.history = None, None, None, []
         self.go("login")
