@@ -90,7 +90,8 @@ class CapturePopup(Popup):
             buttons.add_widget(button)
         box.add_widget(buttons)
         super().__init__(title=t("photo.camera_title"), content=box, size_hint=(0.92, 0.94), auto_dismiss=False,
-                         title_size="22sp", **kwargs)
+                         title_size="22sp", background="", background_color=(0.97, 0.97, 0.96, 1),
+                         title_color=(0.10, 0.11, 0.13, 1), separator_color=(0.05, 0.33, 0.62, 1), **kwargs)
         self.bind(on_dismiss=lambda *_: self._stop_camera())
 
     def _stop_camera(self) -> None:

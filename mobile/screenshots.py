@@ -9,7 +9,8 @@ from pathlib import Path
 
 from mobile import headless
 
-SCREENS = ("login", "route", "job", "late", "checklist", "hazard", "quote", "signature", "cleanup", "finish", "sync")
+SCREENS = ("login", "route", "job", "late", "checklist", "hazard", "quote", "signature", "cleanup", "finish", "meter",
+           "sync")
 PNG = b"\x89PNG\r\n\x1a\ndemo-photo"
 
 
@@ -48,7 +49,25 @@ def _prepare(app) -> dict[str, str]:  # noqa: ANN001
         ConflictRecord(id="c1", mutation_id=conflict.mutation_id, collection="job", row_id=other["id"],
                        field="route_order", server_value=7, device_value=1, rule="plan_dispatch_wins",
                        review_by="technician", message="Dispatch changed job.route_order to 7 meanwhile."),))])
-    return {"repair": repair}
+    # Meter work: the exchange the planner ordered, the meter read once on arrival.
+    from mobile.viewmodels.meter import MeterViewModel
+
+    meter_job = next(j for j in jobs if j["job_type"] == "meter_work" and j.get("meter_id"))
+    VisitViewModel(store, meter_job["id"]).check_in()
+    MeterViewModel(store, meter_job["id"]).record_reading(meter_job["meter_id"], "1241.8")
+    # Earlier visits at the repair's household, as the server's household_history would send them.
+    job = store.get("job", repair)
+    store.load_server_rows([Row("household_history", f"history-{n}", 1, False, {
+        "id": f"history-{n}", "premises_id": job["premises_id"], "customer_id": job["customer_id"], **fields})
+        for n, fields in enumerate([
+            {"job_type": "repair", "outcome": "completed", "status": "closed", "technician_name": "李建国",
+             "finished_on": "2026-09-14T03:20:00+00:00", "hazards_minor": 1, "checklist_answered": 3,
+             "fee_collected_cents": 7500},
+            {"job_type": "safety_inspection", "outcome": "could_not_complete", "status": "could_not_complete",
+             "technician_name": "王师傅", "finished_on": "2026-03-02T06:05:00+00:00",
+             "could_not_complete_reason": "customer_absent"},
+        ])])
+    return {"repair": repair, "meter": meter_job["id"]}
 
 
 def render(outdir: Path, langs: tuple[str, ...] = ("zh-CN", "en"), jobs: int = 12) -> list[Path]:
@@ -68,8 +87,8 @@ def render(outdir: Path, langs: tuple[str, ...] = ("zh-CN", "en"), jobs: int = 1
         try:
             for lang in langs:
                 app.lang = lang
-                app.job_id = ids["repair"]
                 for name in SCREENS:
+                    app.job_id = ids["meter"] if name == "meter" else ids["repair"]
                     kwargs = {"purpose": "quote"} if name == "signature" else {}
                     if name == "hazard":
                         from mobile.viewmodels.checklist import ChecklistViewModel
@@ -92,9 +111,38 @@ def render(outdir: Path, langs: tuple[str, ...] = ("zh-CN", "en"), jobs: int = 1
                     path = outdir / f"tablet-{name}-{lang}.png"
                     root.export_to_png(str(path))
                     written.append(path)
+                written.append(_photo_fallback(app, outdir / f"tablet-photo-fallback-{lang}.png"))
         finally:
             headless.stop(app)
     return written
+
+
+def _photo_fallback(app, path: Path) -> Path:  # noqa: ANN001
+    """The hazard screen's photo button on a device without a camera: the file chooser, saying why."""
+    from kivy.core.window import Window
+    from kivy.uix.popup import Popup
+
+    app.go("hazard")
+    app.camera_factory = lambda: None  # as on a tablet whose camera does not open
+    app.take_photo(lambda _data: None)
+    headless.settle(8)
+    popup = next(w for w in Window.children if isinstance(w, Popup))
+    _export_window(path)
+    popup.dismiss()
+    app.camera_factory = None
+    headless.settle(3)
+    return path
+
+
+def _export_window(path: Path) -> None:
+    """The whole window (root and popups) as a PNG, as last drawn."""
+    import shutil
+
+    from kivy.core.window import Window
+
+    with tempfile.TemporaryDirectory() as tmp:
+        made = Window.screenshot(name=str(Path(tmp) / "window.png"))  # it numbers the file: window0001.png
+        shutil.move(made, path)
 
 
 def headless_tz():  # noqa: ANN201

@@ -224,7 +224,10 @@ def choose_photo(lang_t: Callable[[str], str], done: Callable[[bytes], None], me
     chooser = FileChooserListView(path=str(Path.home()), filters=["*.png", "*.jpg", "*.jpeg"])
     chooser.fs_id = "photo:chooser"
     buttons = BoxLayout(size_hint_y=None, height=dp(72), spacing=dp(12))
-    popup = Popup(title=lang_t("photo.choose"), content=box, size_hint=(0.9, 0.9), title_size="22sp")
+    # A light sheet: the app's dark-ink labels (file names included) stay readable on it.
+    popup = Popup(title=lang_t("photo.choose"), content=box, size_hint=(0.9, 0.9), title_size="22sp",
+                  background="", background_color=(0.97, 0.97, 0.96, 1), title_color=INK,
+                  separator_color=(0.05, 0.33, 0.62, 1))
 
     def use(*_: object) -> None:
         if chooser.selection:
