@@ -15,8 +15,9 @@ from server.errors import ApiError
 from server.extensions import db
 from server.org.models import Company
 from server.people.models import Technician
+from server.sync.fastload import fast_load_values
 from server.sync.models import Device
-from server.sync.schemas import MODELS, load_values
+from server.sync.schemas import MODELS
 from sync import PROTOCOL_VERSION
 from sync import reasons as R
 from sync.collections import REGISTRY
@@ -142,7 +143,7 @@ def precheck(m: Mutation) -> Decision | None:
         return None
     known = {k: v for k, v in m.fields.items() if spec.field_class(k) is not None}
     try:
-        load_values(m.collection, known)
+        fast_load_values(m.collection, known)
     except ma.ValidationError as err:
         field, problems = next(iter(err.normalized_messages().items()))
         detail = problems[0] if isinstance(problems, list) else str(problems)

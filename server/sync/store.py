@@ -20,8 +20,9 @@ from server.db import AuditEntry, Base, RowChange, current_version, write_synced
 from server.jobs.models import Job
 from server.org.models import Company
 from server.sync.fastdump import compile_dump
+from server.sync.fastload import fast_load_values
 from server.sync.models import AppliedMutation, Device, DeviceScope, SyncConflict
-from server.sync.schemas import MODELS, as_uuid, dump_rows, load_values, wire_columns
+from server.sync.schemas import MODELS, as_uuid, dump_rows, wire_columns
 from server.sync.scope import predicate, scope_for
 from server.visits.models import Blob
 from sync.records import ConflictRecord, MutationResult, Row, RowWrite, StoredResult
@@ -273,7 +274,7 @@ class SqlServerStore:
         bases: list[tuple[str, dict[str, Any]]] = []
         for w in writes:
             table = MODELS[w.collection].__table__
-            values = load_values(w.collection, w.fields)
+            values = fast_load_values(w.collection, w.fields)
             current = None if w.create else self._raw.get((w.collection, w.id))
             if current is None:  # a create (or a row gone meanwhile): every column, defaults filled in
                 full = {**_defaults(table), **values}
