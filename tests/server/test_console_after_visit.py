@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -256,3 +257,27 @@ def test_job_and_household_audit_trails_say_who_what_when_and_from_which_device(
     assert "310101199001011234" not in household and "*** → <b>***</b>" in household
     other = make_job(make_company("aud-else"), make_household(make_company("aud-else2")))
     assert console.get(f"/console/jobs/{other.id}").status_code == 404
+
+
+def test_answering_a_complaint_closes_its_clock(console_service, complaint):
+    url = f"/console/complaints/{complaint.id}/answer"
+    resp = console_service.post(url, {"answer": "  "})
+    assert resp.status_code == 422 and "answer" in text(resp)
+    resp = console_service.post(url, {"answer": "已向投诉人说明检查流程，并安排其他师傅复检"})
+    assert resp.status_code == 303
+    file = text(console_service.get(resp.headers["Location"]))
+    assert "答复已记录" in file and "已向投诉人说明检查流程" in file and 'id="extend"' not in file
+    assert str(complaint.id) not in text(console_service.get("/console/complaints"))  # open ones only
+    assert str(complaint.id) in text(console_service.get("/console/complaints?show=answered"))
+    again = console_service.post(f"/console/complaints/{complaint.id}/extend", {"until_day": "2030-01-01", "reason": "x"})
+    assert again.status_code == 409 and "该投诉已答复或关闭" in text(again)
+
+
+def test_the_after_visit_pages_need_a_console_sign_in(client):
+    for path in ("/console/kpis", "/console/kpis.csv", "/console/daily-close", "/console/daily-close/month",
+                 "/console/follow-ups", "/console/complaints", f"/console/jobs/{uuid.uuid4()}",
+                 f"/console/jobs/{uuid.uuid4()}/report.pdf"):
+        resp = client.get(path)
+        assert resp.status_code == 302 and "/console/login" in resp.headers["Location"], path
+    resp = client.post(f"/console/follow-ups/{uuid.uuid4()}/outcome", data={"status": "done"})
+    assert resp.status_code == 400  # no CSRF token of a session: refused before anything else
