@@ -196,6 +196,8 @@ def test_complaint_list_keeps_confidential_details_out(console_service, complain
     listed = section(page, "complaints")
     assert "王**" in listed and "王小明" not in listed and "涉及邻居纠纷" not in listed and "13900001111" not in listed
     assert "对安检人员态度不满" in listed and "保密" in listed
+    clocks = section(text(console_service.get("/console/clocks")), "complaints")  # the clocks page too
+    assert "王**" in clocks and "王小明" not in clocks and f'href="/console/complaints/{complaint.id}"' in clocks
     file = text(console_service.get(f"/console/complaints/{complaint.id}"))
     assert "王小明" in file and "涉及邻居纠纷" in file and "不得向技术员" in file
 

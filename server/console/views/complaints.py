@@ -35,6 +35,7 @@ SHOWS = {"open": [ComplaintStatus.OPEN], "answered": [ComplaintStatus.ANSWERED, 
          "all": list(ComplaintStatus)}
 
 
+@bp.app_template_filter("masked_name")
 def masked_name(name: str) -> str:
     """A complainant's name as a list shows it when the complaint is confidential: 张** / J***."""
     name = name.strip()
@@ -54,7 +55,7 @@ def complaints_page():
     """Complaints, the earliest deadline first (open ones by default)."""
     show = request.args.get("show", "open")
     show = show if show in SHOWS else "open"
-    return render_template("console/complaints.html", rows=_rows(show), show=show, now=utcnow(), masked=masked_name)
+    return render_template("console/complaints.html", rows=_rows(show), show=show, now=utcnow())
 
 
 def _file(complaint: Complaint, *, error: ApiError | None = None, status: int = 200):
