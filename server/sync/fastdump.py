@@ -68,6 +68,11 @@ def _value_dumper(field: ma.fields.Field) -> Dumper:
     return lambda v: field._serialize(v, None, None)
 
 
+def value_dumper(field: ma.fields.Field) -> Dumper:
+    """How one field of a schema turns a present, non-None value into its wire value."""
+    return _value_dumper(field)
+
+
 def _none_safe(field: ma.fields.Field) -> Dumper:
     dump = _value_dumper(field)
     return lambda v: None if v is None else dump(v)

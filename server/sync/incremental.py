@@ -17,7 +17,7 @@ from server.checklists.models import ChecklistTemplate
 from server.jobs.models import Job
 from server.sync import history
 from server.sync.models import Device
-from server.sync.schemas import COLLECTIONS, MODELS, wire_columns
+from server.sync.schemas import COLLECTIONS, MODELS, pull_columns
 from server.sync.scope import RECHECKED, Scope, in_window, member, predicate
 from sync import history as ref
 from sync.collections import Keyset
@@ -72,9 +72,11 @@ def in_scope_rows(session: Session, scope: Scope, target: int, wanted: dict[str,
     for collection, ids in wanted.items():
         t = MODELS[collection].__table__
         # By primary key only: the company is checked on the rows (see scope.predicate).
-        stmt = sa.select(*wire_columns(collection)).where(t.c.id.in_(ids), t.c.version <= target)
-        if collection == "job":
-            rows = [r for r in session.execute(stmt) if in_window(scope, r.technician_id, r.window_start)]
+        columns = pull_columns(collection, session.get_bind().dialect.name)
+        stmt = sa.select(*columns).where(t.c.id.in_(ids), t.c.version <= target)
+        if collection == "job":  # the assignee and window typed, to test them
+            stmt = stmt.add_columns(t.c.technician_id.label("scope_technician"), t.c.window_start.label("scope_start"))
+            rows = [r for r in session.execute(stmt) if in_window(scope, r.scope_technician, r.scope_start)]
         else:
             rows = list(session.execute(stmt.where(predicate(scope, collection, correlated=True))))
         for r in rows:
@@ -111,7 +113,7 @@ def rechecked(session: Session, scope: Scope, target: int, held: dict
     entering: dict[tuple[str, uuid.UUID], Any] = {}
     for collection in RECHECKED:
         t = MODELS[collection].__table__
-        now = {r.id: r for r in session.execute(sa.select(*wire_columns(collection))
+        now = {r.id: r for r in session.execute(sa.select(*pull_columns(collection, session.get_bind().dialect.name))
                                                 .where(predicate(scope, collection), t.c.version <= target))}
         mine = {k[1] for k, v in held.items() if k[0] == collection and v.held}
         gone += [(collection, i) for i in sorted(mine - set(now))]

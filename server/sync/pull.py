@@ -30,7 +30,7 @@ from server.db import current_version
 from server.sync import history
 from server.sync import incremental as inc
 from server.sync.models import Device, DeviceScope
-from server.sync.schemas import COLLECTIONS, DERIVED, MODELS, dump_rows, wire_columns
+from server.sync.schemas import COLLECTIONS, DERIVED, MODELS, pull_columns, pull_dump
 from server.sync.scope import RECHECKED, Scope, predicate
 from sync.records import PullPage, Row, RowRef
 
@@ -144,14 +144,19 @@ def _undo_page(session: Session, device: Device, seq: int) -> None:
     )
 
 
-def _source(scope: Scope, collection: str) -> tuple[Any, list[Any], list[Any]]:
-    """Where a pull reads a collection: its columns (``.c``), the wire columns to select, and the
-    scope's WHERE terms (a derived collection's select is already limited to the scope)."""
+def _source(session: Session, scope: Scope, collection: str) -> tuple[Any, list[Any], list[Any], Any]:
+    """Where a pull reads a collection: its columns (``.c``), the wire columns to select, the
+    scope's WHERE terms (a derived collection's select is already limited to the scope), and the
+    FROM clause."""
     if collection in DERIVED:
         sub = history.subquery(scope)
-        return sub.c, list(sub.c), []
+        return sub.c, list(sub.c), [], sub
     table = MODELS[collection].__table__
-    return table.c, wire_columns(collection), [predicate(scope, collection)]
+    return table.c, list(pull_columns(collection, _dialect(session))), [predicate(scope, collection)], table
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def _full_revocations(session: Session, device: Device, scope: Scope, ledger: ScopeLedger) -> list[RowRef]:
@@ -162,7 +167,7 @@ def _full_revocations(session: Session, device: Device, scope: Scope, ledger: Sc
         mine = {k[1] for k in held if k[0] == collection}
         if not mine:
             continue
-        c, _cols, where = _source(scope, collection)
+        c, _cols, where, _from = _source(session, scope, collection)
         in_scope = set(session.execute(sa.select(c.id).where(*where)).scalars())
         for row_id in sorted(mine - in_scope):
             ledger.set(collection, row_id, held[(collection, row_id)], False, held[(collection, row_id)].version_sent)
@@ -179,11 +184,13 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
     at_coll: int | None = None
     for index in range(cur.coll, len(COLLECTIONS)):
         collection = COLLECTIONS[index]
-        c, columns, where = _source(scope, collection)
+        c, columns, where, source = _source(session, scope, collection)
         conds = [*where, c.version <= cur.target]
         after_v, after_id = (pos.version, pos.row_id) if index == pos.coll else (0, "")
         while True:
-            stmt = sa.select(*columns).where(*conds)
+            # (What the device holds is read in a second query by id: joined to device_scope here,
+            # PostgreSQL's planner, with stale statistics, scanned device_scope once per row.)
+            stmt = sa.select(*columns).select_from(source).where(*conds)
             if after_id:
                 rid = after_id if isinstance(after_id, uuid.UUID) else uuid.UUID(after_id)
                 stmt = stmt.where(sa.or_(c.version > after_v, sa.and_(c.version == after_v, c.id > rid)))
@@ -209,11 +216,12 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
             break
     if at_coll is not None:  # the position reached (built once: a dataclass copy per row was costly)
         pos = replace(pos, coll=at_coll, version=after_v, row_id=str(after_id))
-    return _as_rows(out), pos, has_more
+    return _as_rows(session, out), pos, has_more
 
 
-def _as_rows(out: list[tuple[str, Any]]) -> list[Row]:
+def _as_rows(session: Session, out: list[tuple[str, Any]]) -> list[Row]:
     """Wire rows in collection order, each collection dumped by its schema in one call."""
+    dialect = _dialect(session)
     grouped: dict[str, list[Any]] = {}
     for c, r in out:
         grouped.setdefault(c, []).append(r)
@@ -222,7 +230,7 @@ def _as_rows(out: list[tuple[str, Any]]) -> list[Row]:
         mine = grouped.get(collection)
         if mine:
             rows += [Row(collection, str(r.id), r.version, r.deleted, data)
-                     for r, data in zip(mine, dump_rows(collection, mine), strict=True)]
+                     for r, data in zip(mine, map(pull_dump(collection, dialect), mine), strict=True)]
     return rows
 
 
@@ -283,7 +291,7 @@ def _incremental(session: Session, device: Device, scope: Scope, cur: Cursor, li
         if key not in found and _sendable(held.get(key), r):
             out.append((key[0], r))
             ledger.set(key[0], key[1], held.get(key), not r.deleted, r.version)
-    return _as_rows(out), inc.refs(gone), pos, has_more
+    return _as_rows(session, out), inc.refs(gone), pos, has_more
 
 
 def pull_page(session: Session, device: Device, scope: Scope, cursor: str | None, limit: int) -> PullPage:

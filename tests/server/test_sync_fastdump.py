@@ -48,3 +48,35 @@ def test_the_envelopes_dump_the_same_as_their_schemas():
                MutationResult("m2", ResultStatus.REJECTED, None, "out_of_scope", "no")]
     response = PushResponse(results=results, server_time=dt.datetime.now(dt.UTC).isoformat())
     assert compile_dump(PushResponseSchema())(response) == PushResponseSchema().dump(response)
+
+
+def test_the_pulls_own_selection_dumps_the_same_as_the_schema(tablet):
+    """pull_columns + pull_dump (stored text turned into wire values) equal the schema's dump of the
+    typed row, for every collection, on this test run's database."""
+    from server.sync.schemas import pull_columns, pull_dump
+
+    customer = make_household(tablet.company, special_care=True)
+    job = make_job(tablet.company, customer, technician=tablet.technician, window_start=in_hours(1), chargeable=True)
+    job.arrived_at = dt.datetime(2026, 11, 27, 1, 2, 3, 456789, tzinfo=dt.UTC)  # with and without microseconds
+    job.completed_at = dt.datetime(2026, 11, 27, 1, 2, 3, tzinfo=dt.UTC)
+    job.required_skills = ["检修", "meter"]
+    job.required_certifications = []
+    db.session.commit()
+    make_quote(job)
+    make_cleanup(job)
+    make_hazard(job)
+    dialect = db.session.get_bind().dialect.name
+    checked = 0
+    for collection in COLLECTIONS:
+        if collection not in MODELS:
+            continue
+        table = MODELS[collection].__table__
+        where = table.c.company_id == tablet.company.id
+        typed = {r.id: r for r in db.session.execute(sa.select(*wire_columns(collection)).where(where))}
+        raw = {r.id: r for r in db.session.execute(sa.select(*pull_columns(collection, dialect)).where(where))}
+        assert typed.keys() == raw.keys(), collection
+        schema, fast = data_schema(collection), pull_dump(collection, dialect)
+        for key, r in typed.items():
+            assert fast(raw[key]) == schema.dump(r), collection
+            checked += 1
+    assert checked >= 8
