@@ -545,6 +545,7 @@ class DeviceStore:
                     continue
                 db.execute("DELETE FROM server_row WHERE collection=? AND id=?", (ref.collection, ref.id))
                 self._rebuild_row(db, ref.collection, ref.id)
+            self._purge_departed(db)  # rows kept back earlier whose changes are answered by now (G8)
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('cursor', ?)", (page.cursor,))
         return deferred
 
@@ -578,29 +579,37 @@ class DeviceStore:
             return
         db.executemany("DELETE FROM departed WHERE collection=? AND id=?", [(r.collection, r.id) for r in rows])
 
+    _KEPT_JOB = (
+        "(EXISTS (SELECT 1 FROM departed d WHERE d.collection='job' AND d.id=j.id)"
+        " OR EXISTS (SELECT 1 FROM outbox o WHERE o.state='pending' AND o.collection='job' AND o.row_id=j.id)"
+        " OR EXISTS (SELECT 1 FROM outbox o JOIN row r ON r.collection=o.collection AND r.id=o.row_id"
+        " WHERE o.state='pending' AND r.job_id=j.id))"
+    )
+
     def _needed(self, db: sqlite3.Connection, collection: str, row_id: str) -> bool:
-        """Whether a live job on the device, or a pending change, still refers to this row."""
+        """Whether a revoked row must stay to show a job kept back for its pending changes (G8): that
+        job's own rows, its customer and premises with their contacts, meters and appliances, or a
+        customer/premises a pending create names. Anything else the server revoked goes (G3)."""
         found = db.execute("SELECT data FROM row WHERE collection=? AND id=?", (collection, row_id)).fetchone()
         data = json.loads(found[0]) if found else {}
-        refs: list[tuple[str, str]] = []  # (job field, value) a live job would name
-        if collection in ("customer", "premises"):
-            refs.append((f"{collection}_id", row_id))
-        for key in ("customer_id", "premises_id"):
-            if collection != "job" and data.get(key):
-                refs.append((key, str(data[key])))
-        for key, value in refs:
-            if db.execute(
-                "SELECT 1 FROM row WHERE collection='job' AND deleted=0 AND json_extract(data, '$.' || ?)=? LIMIT 1",
-                (key, value),
-            ).fetchone():
-                return True
         job_id = data.get("job_id")
         if collection != "job" and job_id and db.execute(
-            "SELECT 1 FROM row WHERE collection='job' AND id=? AND deleted=0", (str(job_id),)
+            f"SELECT 1 FROM row j WHERE j.collection='job' AND j.id=? AND {self._KEPT_JOB}", (str(job_id),)
         ).fetchone():
             return True
+        refs: list[tuple[str, str]] = []  # (job field, value) a kept job would name
+        if collection in ("customer", "premises"):
+            refs.append((f"{collection}_id", row_id))
+        elif collection in ("customer_contact", "meter", "appliance"):
+            refs += [(k, str(data[k])) for k in ("customer_id", "premises_id") if data.get(k)]
+        for key, value in refs:
+            if db.execute(
+                "SELECT 1 FROM row j WHERE j.collection='job' AND j.deleted=0 AND json_extract(j.data, '$.' || ?)=? "
+                f"AND {self._KEPT_JOB} LIMIT 1", (key, value),
+            ).fetchone():
+                return True
         if collection not in ("customer", "premises"):
-            return False  # a pending change to a job's rows is _has_pending's business
+            return False
         # A pending create naming it (a hazard created at these premises…); only these two are
         # named by other rows' keys, so the outbox is scanned for nothing else.
         return db.execute(
@@ -622,24 +631,30 @@ class DeviceStore:
         by a purge) but no longer show a row. Conflict notices about purged rows and blobs nothing
         refers to any more go too. Idempotent: the app calls it after each sync and at unlock.
         """
-        purged: list[tuple[str, str]] = []
         with self._tx() as db:
-            while True:
-                progress = False
-                for collection, row_id in db.execute("SELECT collection, id FROM departed").fetchall():
-                    if self._has_pending(db, collection, row_id) or self._needed(db, collection, row_id):
-                        continue
-                    db.execute("DELETE FROM departed WHERE collection=? AND id=?", (collection, row_id))
-                    db.execute("DELETE FROM server_row WHERE collection=? AND id=?", (collection, row_id))
-                    db.execute("DELETE FROM notice WHERE kind='conflict' AND collection=? AND row_id=?",
-                               (collection, row_id))
-                    self._rebuild_row(db, collection, row_id)
-                    purged.append((collection, row_id))
-                    progress = True
-                if not progress:
-                    break
-            if purged:
-                self._drop_orphan_blobs(db)
+            return self._purge_departed(db)
+
+    def _purge_departed(self, db: sqlite3.Connection) -> list[tuple[str, str]]:
+        """``purge_departed`` inside a transaction (also run at the end of each pulled page)."""
+        purged: list[tuple[str, str]] = []
+        if db.execute("SELECT 1 FROM departed LIMIT 1").fetchone() is None:
+            return purged
+        while True:
+            progress = False
+            for collection, row_id in db.execute("SELECT collection, id FROM departed").fetchall():
+                if self._has_pending(db, collection, row_id) or self._needed(db, collection, row_id):
+                    continue
+                db.execute("DELETE FROM departed WHERE collection=? AND id=?", (collection, row_id))
+                db.execute("DELETE FROM server_row WHERE collection=? AND id=?", (collection, row_id))
+                db.execute("DELETE FROM notice WHERE kind='conflict' AND collection=? AND row_id=?",
+                           (collection, row_id))
+                self._rebuild_row(db, collection, row_id)
+                purged.append((collection, row_id))
+                progress = True
+            if not progress:
+                break
+        if purged:
+            self._drop_orphan_blobs(db)
         return purged
 
     def _drop_orphan_blobs(self, db: sqlite3.Connection) -> None:

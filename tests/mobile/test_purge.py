@@ -14,6 +14,7 @@ from mobile.demo import demo_rows
 from mobile.store import DeviceStore
 from sync.records import MutationResult, PullPage, ResultStatus, Row, RowRef
 
+NOW = "2026-11-27T09:00:00+00:00"
 PNG = b"\x89PNG\r\n\x1a\n" + b"meter photo" * 50
 
 
@@ -84,17 +85,32 @@ def test_pending_changes_keep_the_job_and_its_household_until_answered_then_both
     assert store.purge_departed() == []  # idempotent
 
 
-def test_a_customer_with_another_job_still_on_the_tablet_stays(store):
+def test_a_customer_stays_while_any_job_of_theirs_is_kept_back(store):
     job, refs = _household(store, 0)
-    # The demo's old closed visit of this household (held for its history) stays in scope.
-    old = [j for j in store.all("job") if j["customer_id"] == job["customer_id"] and j["id"] != job["id"]]
-    assert old
-    _revoke(store, [r for r in refs if r.collection != "premises"])
-    store.purge_departed()
-    assert store.get("customer", job["customer_id"]) is not None
-    _revoke(store, [RowRef("job", old[0]["id"])], cursor="c10")
-    store.purge_departed()
-    assert store.get("customer", job["customer_id"]) is None
+    # The demo's old visit of this household leaves too, but it has a change waiting for an answer.
+    [old] = [j for j in store.all("job") if j["customer_id"] == job["customer_id"] and j["id"] != job["id"]]
+    store.create("note", {"job_id": old["id"], "author_name": "t", "text": "late note", "written_at": NOW})
+    deferred = _revoke(store, [RowRef("customer", job["customer_id"]), *refs, RowRef("job", old["id"])])
+    assert RowRef("customer", job["customer_id"]) in deferred and store.get("job", job["id"]) is None
+    assert store.get("customer", job["customer_id"])["name"]  # the kept-back visit still shows who it is for
+    [m] = store.pending(10)
+    store.apply_results([MutationResult(m.mutation_id, ResultStatus.APPLIED, version=120)])
+    # The next page (even an empty one) drops what waited only for that answer.
+    store.apply_page(PullPage(rows=[], revoked=[], cursor="c11", has_more=False))
+    assert store.get("customer", job["customer_id"]) is None and store.get("job", old["id"]) is None
+    assert store.departed() == []
+
+
+def test_a_row_the_server_revokes_while_its_job_stays_goes_at_once(store):
+    job, _ = _household(store, 1)
+    hazard = store.create("hazard", {"job_id": job["id"], "premises_id": job["premises_id"], "status": "open"})
+    store.apply_results([MutationResult(store.pending(1)[0].mutation_id, ResultStatus.APPLIED, version=130,
+                                        row=Row("hazard", hazard["id"], 130, False,
+                                                {"job_id": job["id"], "premises_id": job["premises_id"],
+                                                 "status": "fixed"}))])
+    # Fixed: no longer an open hazard of these premises, the server revokes it; the job stays (G3).
+    assert _revoke(store, [RowRef("hazard", hazard["id"])]) == []
+    assert store.get("hazard", hazard["id"]) is None and store.get("job", job["id"]) is not None
 
 
 def test_a_row_sent_again_is_in_scope_again_and_not_purged(store):
