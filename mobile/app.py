@@ -315,5 +315,6 @@ class FieldSyncApp(App):
         self.signal.stop()
         if self.sync is not None:
             self.sync.wait(5)
+            self.sync.close()
         if self.store is not None:
             self.store.close()

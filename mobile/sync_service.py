@@ -46,6 +46,7 @@ class SyncService:
         self.store = store
         self._erase = erase or (lambda s: erase_device(s.path, s))
         self.erased = False  # after a wipe this service (and its store) is finished
+        self.closed = False  # the app stopped: a late outcome must not touch the closed store
         self.session = Session(store)
         self._transport_factory = transport_factory
         self._dispatch = dispatch or (lambda fn: fn())
@@ -62,6 +63,11 @@ class SyncService:
         """Hear every state change (on the UI thread)."""
         self._listeners.append(listener)
 
+    def close(self) -> None:
+        """The app is stopping (its store is closed next): outcomes still in flight are dropped."""
+        self.closed = True
+        self._listeners.clear()
+
     def _set(self, state: SyncState) -> None:
         self.state = state
         for listener in list(self._listeners):
@@ -75,7 +81,7 @@ class SyncService:
 
     def start(self) -> bool:
         """Start a sync in the background; False when one is already running or nobody is signed in."""
-        if self.running or self.erased:
+        if self.running or self.erased or self.closed:
             return False
         transport = self._transport_factory()
         if transport is None:
@@ -131,7 +137,7 @@ class SyncService:
 
     def _progress(self, rows: int, has_more: bool) -> None:
         def show() -> None:
-            if self._busy:  # a late progress report must not undo the finished state
+            if self._busy and not self.closed:  # a late progress report must not undo the finished state
                 self._set(SyncState(running=True, pulled_rows=rows, outcome=self.state.outcome))
 
         self._dispatch(show)
@@ -139,6 +145,8 @@ class SyncService:
     def _finish(self, report: SyncReport | None, outcome: str, detail: str) -> None:
         self.last_report = report
         self._busy = False
+        if self.closed:
+            return
         if outcome == "wiped":
             # Reported lost: erase key, store (outbox included) and media, then tell the app.
             self.erased = True
