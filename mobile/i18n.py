@@ -348,6 +348,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "photo.from_file": ("从文件选择", "Choose a file"),
     "photo.not_ready": ("摄像头尚未就绪，请稍候再拍", "The camera is not ready yet: try again in a moment"),
     "photo.no_camera": ("本机没有可用的摄像头：请从文件中选择照片", "No camera on this device: choose a photo file instead"),
+    "step.meter": ("抄表 / 换表", "Meter reading / exchange"),
     "action.meter": ("抄表 / 换表", "Meter reading / exchange"),
     "meter.none": ("此户没有登记燃气表", "No meter is registered at this household"),
     "meter.heading": ("表号 {serial} · {model}", "Meter {serial} · {model}"),

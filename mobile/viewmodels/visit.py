@@ -116,6 +116,10 @@ class VisitViewModel(ViewModel):
         started = status in (JobStatus.IN_PROGRESS, JobStatus.COMPLETED)
         steps = [Step("check_in", bool(job.get("arrived_at")))]
         steps.append(Step("checklist", bool(self.rows("checklist_answer"))))
+        if job.get("job_type") == "meter_work":  # R15: read the meter, exchange it when the job says so
+            readings = self.rows("meter_reading")
+            kind = "install" if job.get("meter_id") and job.get("source") == "meter_due" else None
+            steps.append(Step("meter", any(kind is None or r.get("kind") == kind for r in readings)))
         if job.get("chargeable"):
             gate = self.start_gate()
             steps.append(Step("approval", bool(gate), None if gate else gate.reason))

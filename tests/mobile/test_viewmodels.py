@@ -311,3 +311,16 @@ def test_a_job_without_an_exchange_order_only_reads(store, clock):
     job = job_of_type(store, "safety_inspection")
     [work] = vm(MeterViewModel, store, clock, job["id"]).meters()
     assert not work.exchange_expected and not work.exchanged
+
+
+def test_a_meter_exchange_job_lists_the_meter_step_until_the_exchange_is_recorded(store, clock):
+    job = meter_job(store)
+    visit = vm(VisitViewModel, store, clock, job["id"])
+    step = next(s for s in visit.steps() if s.key == "meter")
+    assert not step.done
+    meters = vm(MeterViewModel, store, clock, job["id"])
+    meters.record_reading(job["meter_id"], "1240")
+    assert not next(s for s in visit.steps() if s.key == "meter").done  # read, but not yet exchanged
+    meters.exchange(job["meter_id"], "1240.5", "N1", "0")
+    assert next(s for s in visit.steps() if s.key == "meter").done
+    assert "meter" not in [s.key for s in vm(VisitViewModel, store, clock, job_of_type(store, "repair")["id"]).steps()]
