@@ -8,6 +8,7 @@ set; wrong secrets never erase anything).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,27 +84,24 @@ class UnlockViewModel:
 
     def unlock(self, pin: str) -> UnlockOutcome:
         """Open the store with the PIN."""
-        try:
-            key = self.keys.unlock(pin)
-        except WrongSecret as exc:
-            return self._fail("unlock.wrong_pin", left=exc.left)
-        except Locked:
-            return self._fail("unlock.pin_locked")
-        except NoKey:
-            return self._fail("unlock.no_key")
-        return self._open(key)
+        return self._try(self.keys.unlock, pin, "unlock.wrong_pin", "unlock.pin_locked", "open")
 
     def unlock_with_password(self, password: str) -> UnlockOutcome:
         """Open the store with the account password (PIN locked or forgotten); a new PIN must follow."""
+        return self._try(self.keys.unlock_with_password, password, "unlock.wrong_password", "unlock.locked",
+                         "new_pin")
+
+    def _try(self, unwrap: Callable[[str], bytes], secret: str, wrong: str, locked: str,
+             mode_after: str) -> UnlockOutcome:
         try:
-            key = self.keys.unlock_with_password(password)
+            key = unwrap(secret)
         except WrongSecret as exc:
-            return self._fail("unlock.wrong_password", left=exc.left)
+            return self._fail(wrong, left=exc.left)
         except Locked:
-            return self._fail("unlock.locked")
+            return self._fail(locked)
         except NoKey:
             return self._fail("unlock.no_key")
-        return self._open(key, mode_after="new_pin")
+        return self._open(key, mode_after=mode_after)
 
     def new_pin(self, key: bytes, pin: str, confirm: str) -> UnlockOutcome:
         """Set a new PIN for the open store (after the password, or from the sync screen)."""
