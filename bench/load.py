@@ -24,6 +24,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import os
 import pathlib
 import random
 import statistics
@@ -255,6 +256,34 @@ class LoadTablet:
         self.http.close()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc; 0 when it is gone)."""
+    try:
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(server_group: int, database: str) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes (its process group: gunicorn's master and
+    workers) and by the PostgreSQL backends serving ``database`` (found by their process title)."""
+    server = postgres = 0.0
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if int(stat[2]) == server_group:
+            server += _cpu_seconds(int(entry.name))
+        elif title.startswith("postgres:") and f" {database} " in f"{title} ":
+            postgres += _cpu_seconds(int(entry.name))
+    return {"server": server, "postgres": postgres}
+
+
 def percentile(values: list[float], p: float) -> float:
     """The p-th percentile (nearest rank) in milliseconds."""
     if not values:
@@ -325,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
         rng = random.Random(args.seed)
         tablets = [LoadTablet(server.url, *tokens[t.username], random.Random(rng.random()), stats,
                               args.cleanup_signature) for t in world.technicians]
+        cpu_before = process_cpu(server.proc.pid, db.name)
+        load_before = os.getloadavg()[0]
         started = time.monotonic()
         stop_at = started + args.duration
         threads = [threading.Thread(target=t.run, args=(stop_at, args.think, rng.uniform(0, args.ramp)), daemon=True)
@@ -334,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
         for thread in threads:
             thread.join(timeout=args.duration + 120)
         elapsed = time.monotonic() - started
+        cpu_after = process_cpu(server.proc.pid, db.name)  # PostgreSQL backends of dropped pool connections are missed
+        load_after = os.getloadavg()[0]
         consistency = check_consistency(db, stats.acknowledged)
     finally:
         server.stop()
@@ -350,6 +383,13 @@ def main(argv: list[str] | None = None) -> int:
               f"max={1000 * max(values):7.1f} ms")
     print(f"  {'all':10s} n={len(every):6d} p50={percentile(every, 50):7.1f} ms p95={percentile(every, 95):7.1f} ms "
           f"p99={percentile(every, 99):7.1f} ms mean={1000 * statistics.fmean(every) if every else 0:.1f} ms")
+    server_cpu = cpu_after["server"] - cpu_before["server"]
+    pg_cpu = cpu_after["postgres"] - cpu_before["postgres"]
+    per_request = 1000 * server_cpu / max(len(every), 1)
+    pg_per_request = 1000 * pg_cpu / max(len(every), 1)
+    print(f"CPU: server (gunicorn) {server_cpu:.1f} s = {per_request:.1f} ms/request, PostgreSQL backends "
+          f"{pg_cpu:.1f} s = {pg_per_request:.1f} ms/request; load average {load_before:.1f} -> {load_after:.1f} "
+          f"on {os.cpu_count()} cores")
     print(f"errors: {errors} {dict(stats.errors)}")
     print(f"mutation results: {dict(stats.statuses)}; rejected reasons: "
           f"{dict(sorted((r, stats.rejected.count(r)) for r in set(stats.rejected)))}")
@@ -360,7 +400,10 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"tablets": args.tablets, "think_s": args.think, "seconds": round(elapsed, 1), "requests": len(every),
                       "rps": round(len(every) / elapsed, 1), "p50_ms": round(percentile(every, 50), 1),
                       "p95_ms": round(percentile(every, 95), 1), "p99_ms": round(percentile(every, 99), 1),
-                      "errors": errors, "acknowledged": consistency["acknowledged"], "lost": lost}))
+                      "errors": errors, "acknowledged": consistency["acknowledged"], "lost": lost,
+                      "server_cpu_ms_per_request": round(per_request, 1),
+                      "postgres_cpu_ms_per_request": round(pg_per_request, 1),
+                      "workers": args.workers, "threads": args.threads, "load_average": round(load_after, 1)}))
     return 1 if errors or lost else 0
 
 

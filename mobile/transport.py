@@ -14,13 +14,12 @@ import requests
 
 from sync import PROTOCOL_VERSION
 from sync.engine import BlobRejected
-from sync.fastwire import PushResponseSchema  # sync.wire's schema with a fast path for 500 answers
+from sync.fastwire import PushResponseSchema, dump_push_request  # sync.wire's shapes, fast for 500 mutations
 from sync.ports import AuthRevoked, ProtocolMismatch, TransportError
 from sync.records import BlobRef, Mutation, MutationResult, PullPage, PullRequest, PushRequest
 from sync.wire import (
     PROTOCOL_VERSION_HEADER,
     PullRequestSchema,
-    PushRequestSchema,
     load_pull_page,
 )
 
@@ -103,7 +102,7 @@ class HttpTransport:
         """Send a batch; one result per mutation, in order."""
         request = PushRequest(protocol_version=PROTOCOL_VERSION, device_id=self.device_id, device_time=_now(),
                               mutations=mutations)
-        resp = self._call("POST", "/sync/push", json=PushRequestSchema().dump(request))
+        resp = self._call("POST", "/sync/push", json=dump_push_request(request))
         if resp.status_code != 200:
             raise self._fail(resp, "push")
         return PushResponseSchema().load(resp.json()).results

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -224,8 +225,15 @@ class RowChange:
     version: int = 0  # set by write_synced_rows
 
 
-def _audited_tables() -> set[str]:
-    return {m.class_.__tablename__ for m in Base.registry.mappers if getattr(m.class_, "__audited__", True)}
+@functools.cache
+def _audited_tables() -> frozenset[str]:
+    return frozenset(m.class_.__tablename__ for m in Base.registry.mappers if getattr(m.class_, "__audited__", True))
+
+
+@functools.cache
+def table_order() -> dict[str, int]:
+    """Each table's place in parent-first (foreign key) order."""
+    return {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
 
 
 def write_synced_rows(session: Session, company_id: uuid.UUID, changes: list[RowChange],
@@ -283,7 +291,7 @@ def write_synced_rows(session: Session, company_id: uuid.UUID, changes: list[Row
             names = tuple(sorted(c.values))
             updates[(c.table.name, names)].append({**{f"v_{k}": v for k, v in c.values.items()},
                                                    "k_id": c.id, "v_version": c.version, "v_updated_at": now})
-    order = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
+    order = table_order()
     for (name, _names), rows in sorted(inserts.items(), key=lambda kv: order[kv[0][0]]):
         session.execute(sa.insert(tables[name]), rows)
     for (name, names), params in sorted(updates.items(), key=lambda kv: order[kv[0][0]]):

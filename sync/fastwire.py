@@ -182,3 +182,17 @@ class PushResponseSchema(wire.PushResponseSchema):
             if fast is not None:
                 return fast
         return super().load(data, many=many, partial=partial, unknown=unknown)
+
+
+def dump_push_request(request: PushRequest) -> dict[str, Any]:
+    """``PushRequestSchema().dump(request)`` for a request of plain values (what the client sends)."""
+    return {
+        "protocol_version": request.protocol_version, "device_id": request.device_id,
+        "device_time": request.device_time,
+        "mutations": [
+            {"mutation_id": m.mutation_id, "collection": m.collection, "row_id": m.row_id, "op": m.op.value,
+             "base_version": m.base_version, "fields": dict(m.fields), "base": dict(m.base),
+             "device_time": m.device_time}
+            for m in request.mutations
+        ],
+    }

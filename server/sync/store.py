@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.db import AuditEntry, Base, RowChange, current_version, write_synced_rows
+from server.db import AuditEntry, RowChange, current_version, table_order, write_synced_rows
 from server.jobs.models import Job
 from server.org.models import Company
 from server.sync.fastdump import compile_dump
@@ -262,7 +262,7 @@ class SqlServerStore:
     def save_rows(self, writes: list[RowWrite]) -> dict[tuple[str, str], Row]:
         """Create or update rows in bulk (server/db.py's write_synced_rows: one range of versions for
         the batch, taken late; an audit entry per change); return them as stored, without a re-read."""
-        order = {table.name: i for i, table in enumerate(Base.metadata.sorted_tables)}
+        order = table_order()
         writes = sorted(writes, key=lambda w: order[MODELS[w.collection].__tablename__])
         missing: dict[str, list[str]] = {}
         for w in writes:

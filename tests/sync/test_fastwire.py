@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 
 from sync.fastwire import PushRequestSchema as FastPushRequestSchema
 from sync.fastwire import PushResponseSchema as FastPushResponseSchema
-from sync.fastwire import load_push_request, load_push_response
+from sync.fastwire import dump_push_request, load_push_request, load_push_response
 from sync.wire import PushRequestSchema, PushResponseSchema
 
 T = "2026-11-27T09:30:00+08:00"
@@ -195,3 +195,14 @@ def test_every_single_corruption_is_judged_as_the_schema_judges_it(schema, fast,
             took_fast += 1
         checked += 1
     assert checked > 500 and took_fast > 20  # the variants reach both sides of the fast path
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_request)
+def test_the_client_dumps_a_push_exactly_as_the_schema_does(body):
+    try:
+        request = PushRequestSchema().load(body)
+    except ValidationError:
+        return
+    assert dump_push_request(request) == PushRequestSchema().dump(request)
+    assert list(dump_push_request(request)) == list(PushRequestSchema().dump(request))
