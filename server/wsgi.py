@@ -53,6 +53,10 @@ def gunicorn_options(settings: ServerSettings, config: ProductionConfig) -> dict
         "worker_class": "gthread",
         "threads": settings.threads,
         "timeout": settings.timeout,
+        # Tablets sync every few seconds to minutes over one kept-alive connection: with gunicorn's 2 s
+        # default the server closes it between syncs, and a request sent as it closes fails (the load
+        # bench saw ~1 ConnectionError a run). 75 s, as nginx; idle connections hold no gthread thread.
+        "keepalive": 75,
         "graceful_timeout": settings.graceful_timeout,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "accesslog": None,
