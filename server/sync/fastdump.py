@@ -107,6 +107,27 @@ def _compile(schema_class: type[ma.Schema], only: frozenset | None, exclude: fro
                     out[key] = None if value is None else conv(value)
         return out
 
+    from sync.wire import RowSchema  # noqa: PLC0415
+
+    if schema_class is RowSchema and only is None and not exclude:
+        return _fast_row(dump)
+    return dump
+
+
+def _fast_row(general: Dumper) -> Dumper:
+    """RowSchema's dump for a sync.records.Row of plain values (a page holds thousands): the same
+    dict the compiled dump makes, built at once; any other value takes the compiled dump."""
+
+    def dump(row: Any) -> Any:
+        try:
+            collection, row_id, version, deleted, data = row.collection, row.id, row.version, row.deleted, row.data
+        except AttributeError:
+            return general(row)
+        if (type(collection) is str and type(row_id) is str and type(version) is int and type(deleted) is bool
+                and type(data) is dict and all(type(k) is str for k in data)):
+            return {"collection": collection, "id": row_id, "version": version, "deleted": deleted, "data": data}
+        return general(row)
+
     return dump
 
 

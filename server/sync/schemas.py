@@ -218,6 +218,10 @@ def _is_time(column: sa.Column) -> bool:
     return isinstance(column.type, UTCDateTime)
 
 
+def _is_enum(column: sa.Column) -> bool:
+    return isinstance(column.type, sa.Enum)  # stored as VARCHAR + CHECK (server.db.enum_type): the text is the value
+
+
 @cache
 def pull_columns(collection: str, dialect: str) -> tuple[Any, ...]:
     """``wire_columns`` with UUID and JSON columns (and on SQLite the UTC times) as their stored text;
@@ -230,7 +234,7 @@ def pull_columns(collection: str, dialect: str) -> tuple[Any, ...]:
             # PostgreSQL: uuid::text is the canonical dashed form; json::text the stored JSON text.
             text = sa.type_coerce(column, sa.String) if dialect == "sqlite" else sa.cast(column, sa.Text)
             out.append(text.label(name))
-        elif _is_time(column) and dialect == "sqlite":
+        elif (_is_time(column) and dialect == "sqlite") or _is_enum(column):
             out.append(sa.type_coerce(column, sa.String).label(name))
         else:
             out.append(column)
@@ -289,11 +293,12 @@ def pull_dump(collection: str, dialect: str) -> Any:
         else:
             plan.append((name, value_dumper(field)))
 
+    # The fields follow pull_columns' order after id, version, deleted and company_id.
+    assert [c.name for c in pull_columns(collection, dialect)[4:]] == [n for n, _ in plan], collection
+
     def dump(row: Any) -> dict[str, Any]:
-        out = {}
-        for name, conv in plan:
-            value = getattr(row, name)
-            out[name] = None if value is None else conv(value)
-        return out
+        # strict=False: a caller may select more columns after the fields (the job's typed scope columns).
+        return {name: None if value is None else conv(value)
+                for (name, conv), value in zip(plan, row[4:], strict=False)}
 
     return dump

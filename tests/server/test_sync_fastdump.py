@@ -43,6 +43,11 @@ def test_the_envelopes_dump_the_same_as_their_schemas():
     page = PullPage(rows=[row], revoked=[RowRef("note", "n1")], cursor="c1.d", has_more=False,
                     server_time=dt.datetime.now(dt.UTC).isoformat())
     assert compile_dump(PullResponseSchema())(page) == PullResponseSchema().dump(page)
+    # Rows of unusual values (not the plain ones a pull makes) leave the fast row path and still match.
+    odd = PullPage(rows=[Row("job", "j", 3, 0, {1: "x"}), Row("note", "n", True, False, {}),  # type: ignore[arg-type]
+                         Row("job", "k", 4, None, None)],  # type: ignore[arg-type]
+                   revoked=[], cursor="c", has_more=False)
+    assert compile_dump(PullResponseSchema())(odd) == PullResponseSchema().dump(odd)
     conflict = ConflictRecord("c", "m", "job", row.id, "route_order", 9, 5, "plan_dispatch_wins", "technician", "x")
     results = [MutationResult("m", ResultStatus.CONFLICT, 8, "plan_dispatch_wins", "msg", row, (conflict,)),
                MutationResult("m2", ResultStatus.REJECTED, None, "out_of_scope", "no")]
