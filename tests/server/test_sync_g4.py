@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.db import ChangeCounter, utcnow
+from server.db import ChangeCounter, RowChange, utcnow, write_synced_rows
 from server.extensions import db
 from server.org.models import Company
 from server.sync.models import Device
@@ -25,8 +25,9 @@ from tests.fixtures.sync import require_postgres
 WRITERS, WRITES_EACH, PULLERS = 6, 12, 3
 
 
-def _run(tablet, limit: int) -> list[str]:
-    """Writers and pullers race; returns the misses found (empty when G4 holds)."""
+def _run(tablet, limit: int, bulk: bool = False) -> list[str]:
+    """Writers and pullers race; returns the misses found (empty when G4 holds). With ``bulk`` the
+    writers write as a sync push does (server.db.write_synced_rows: one range of numbers, taken late)."""
     company, tech = tablet.company, tablet.technician
     jobs = [make_job(company, make_household(company), technician=tech, window_start=in_hours(1)).id
             for _ in range(3)]
@@ -51,6 +52,24 @@ def _run(tablet, limit: int) -> list[str]:
         try:
             for _ in range(WRITES_EACH):
                 with Session(engine) as s:
+                    if bulk:
+                        edit = bool(mine) and rnd.random() < 0.4
+                        note_id = rnd.choice(mine) if edit else uuid.uuid4()
+                        change = RowChange(Note.__table__, note_id, {"text": f"edit {rnd.random()}"}, create=False,
+                                           old={"text": "?"}) if edit else RowChange(
+                            Note.__table__, note_id, {"job_id": rnd.choice(jobs), "author_name": "调度",
+                                                      "source": "office", "text": "new", "written_at": utcnow()},
+                            create=True)
+                        s.execute(sa.select(Note.id).limit(1)).all()  # reads first, as a push does
+                        (written,) = write_synced_rows(s, company_id, [change])
+                        version = written.version  # the counter row lock is held from here
+                        time.sleep(rnd.uniform(0.0, 0.03))
+                        s.commit()
+                        with lock:
+                            committed.append((str(note_id), version))
+                        if not edit:
+                            mine.append(note_id)
+                        continue
                     if mine and rnd.random() < 0.4:
                         note = s.get(Note, rnd.choice(mine))
                         note.text = f"edit {rnd.random()}"
@@ -150,3 +169,12 @@ def test_the_race_finds_the_hole_of_numbers_handed_out_before_commit(tablet, mon
 
     monkeypatch.setattr("server.db.allocate_versions", sequence_like)
     assert _run(tablet, limit=500) != []
+    assert _run(tablet, limit=500, bulk=True) != []  # the race reaches the push's bulk writer too
+
+
+@pytest.mark.postgres
+def test_a_push_s_bulk_writes_are_never_skipped_either(tablet):
+    """The push path numbers its rows in one late UPDATE of the counter (server.db.write_synced_rows)."""
+    require_postgres()
+    assert _run(tablet, limit=7, bulk=True) == []
+    assert _run(tablet, limit=500, bulk=True) == []
