@@ -76,6 +76,37 @@ def cold_start(jobs: int, runs: int) -> tuple[list[float], list[float], list[flo
     return times, cpus, unlocks
 
 
+def store_costs(jobs: int, runs: int = 5) -> dict[str, float]:
+    """CPU milliseconds (median of ``runs``) of what encryption adds to a cold start, without Kivy: the
+    PIN's Argon2id unwrap, opening the store, and loading today's route, plaintext against SQLCipher."""
+    from mobile.demo import DEMO_PIN, load_demo
+    from mobile.keystore import Keystore
+    from mobile.store import DeviceStore
+    from mobile.viewmodels.route import RouteViewModel
+
+    out: dict[str, list[float]] = {"unlock": [], "open_plain": [], "open_enc": [], "route_plain": [], "route_enc": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        plain_path, enc_path = Path(tmp) / "plain.sqlite", Path(tmp) / "enc.sqlite"
+        keys = Keystore(enc_path)
+        for path, key in ((plain_path, None), (enc_path, keys.create(DEMO_PIN))):
+            store = DeviceStore(path, key=key)
+            load_demo(store, jobs=jobs)
+            store.close()
+        for _ in range(runs):
+            t = time.process_time()
+            key = keys.unlock(DEMO_PIN)
+            out["unlock"].append((time.process_time() - t) * 1000)
+            for name, path, k in (("plain", plain_path, None), ("enc", enc_path, key)):
+                t = time.process_time()
+                store = DeviceStore(path, key=k)
+                out[f"open_{name}"].append((time.process_time() - t) * 1000)
+                t = time.process_time()
+                RouteViewModel(store).load()
+                out[f"route_{name}"].append((time.process_time() - t) * 1000)
+                store.close()
+    return {k: statistics.median(v) for k, v in out.items()}
+
+
 def scroll(jobs: int, px_per_frame: float = 40) -> dict[str, float]:
     """Frame times while flinging the route list from top to bottom and back."""
     from mobile import headless
@@ -140,6 +171,10 @@ def main() -> None:
           f"median {statistics.median(starts):.2f} s, best {min(starts):.2f} s, worst {max(starts):.2f} s "
           f"over {args.runs} runs (target <= 1.5 s); CPU time median {statistics.median(cpus):.2f} s; "
           f"of which PIN -> route (Argon2id + SQLCipher open + route) median {statistics.median(unlocks):.2f} s")
+    c = store_costs(args.jobs)
+    print(f"encryption's share (CPU, median of 5, {args.jobs} visits): PIN unwrap (Argon2id t=3, 64 MiB) "
+          f"{c['unlock']:.0f} ms; open store {c['open_plain']:.1f} ms plain vs {c['open_enc']:.1f} ms SQLCipher; "
+          f"load today's route {c['route_plain']:.1f} ms plain vs {c['route_enc']:.1f} ms SQLCipher")
     s = scroll(args.scroll_jobs, args.px_per_frame)
     print(f"(machine load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; GL is Mesa llvmpipe)")
     print(f"route view-model load ({args.scroll_jobs} visits): {s['route_load_ms']:.0f} ms")
