@@ -38,16 +38,21 @@ def changes(session: Session, scope: Scope, base: int, target: int) -> list[Chan
     return sorted((int(i), int(v), rid) for i, v, rid in session.execute(sa.union_all(*parts)))
 
 
-def membership_moved(session: Session, device: Device, scope: Scope, held: dict, job_ids: list[uuid.UUID]) -> bool:
-    """Whether one of these changed jobs entered or left the scope, or now points at a customer or
-    premises the device does not hold: then rows move without changing themselves (a full pull)."""
+def changed_jobs(session: Session, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """What the scope and the household history need of changed jobs, by id (one query)."""
+    j = Job.__table__.c
+    return {r.id: r for r in session.execute(
+        sa.select(j.id, j.company_id, j.technician_id, j.window_start, j.deleted, j.customer_id, j.premises_id,
+                  j.status, j.cancelled_reason).where(j.id.in_(job_ids)))}
+
+
+def membership_moved(session: Session, device: Device, scope: Scope, held: dict, jobs: dict[uuid.UUID, Any]) -> bool:
+    """Whether one of these changed jobs (``changed_jobs``) entered or left the scope, or now points at
+    a customer or premises the device does not hold: then rows move without changing themselves (a
+    full pull)."""
     from server.sync.pull import held_rows  # noqa: PLC0415 (pull imports this module)
 
-    j = Job.__table__.c
-    rows = session.execute(
-        sa.select(j.id, j.technician_id, j.window_start, j.deleted, j.customer_id, j.premises_id)
-        .where(j.id.in_(job_ids))
-    ).all()
+    rows = jobs.values()
     needed: list[tuple[str, uuid.UUID]] = []
     for r in rows:
         now_in = in_window(scope, r.technician_id, r.window_start) and not r.deleted
@@ -139,7 +144,8 @@ def refs(keys: list[tuple[str, uuid.UUID]]) -> list[RowRef]:
 
 
 def history_changes(session: Session, device: Device, scope: Scope, target: int, everything: list[Change],
-                    found: dict, held: dict) -> tuple[list[tuple[str, uuid.UUID]], dict[tuple[str, uuid.UUID], Any]]:
+                    held: dict, known: dict[uuid.UUID, Any]) -> tuple[list[tuple[str, uuid.UUID]],
+                                                                    dict[tuple[str, uuid.UUID], Any]]:
     """household_history after these changes: the held rows that left, and the rows to (re)send.
 
     A history row is its job plus the job's facts and technician, so it can change only when one of
@@ -159,8 +165,10 @@ def history_changes(session: Session, device: Device, scope: Scope, target: int,
     j = Job.__table__.c
     premises: set[uuid.UUID] = set()
     if jobs:
-        for r in session.execute(sa.select(j.id, j.company_id, j.premises_id, j.status, j.cancelled_reason, j.deleted)
-                                 .where(j.id.in_(list(jobs)))):
+        rows = dict(known)
+        if jobs - rows.keys():  # the jobs of changed facts (the changed jobs themselves: ``known``)
+            rows.update(changed_jobs(session, list(jobs - rows.keys())))
+        for r in rows.values():
             was = held.get((history.COLLECTION, r.id))
             is_history = not r.deleted and ref.qualifies({"status": str(r.status),
                                                           "cancelled_reason": r.cancelled_reason})

@@ -120,11 +120,13 @@ class ScopeLedger:
             session.execute(DS.insert(), list(self.inserts.values()))
 
 
-def held_rows(session: Session, device: Device, collection: str | None = None,
+def held_rows(session: Session, device: Device, collection: str | tuple[str, ...] | None = None,
                ids: list[uuid.UUID] | None = None, only_held: bool = False) -> dict[tuple[str, uuid.UUID], _Held]:
     stmt = sa.select(DS.c.collection, DS.c.row_id, DS.c.held, DS.c.version_sent, DS.c.seq, DS.c.prev_held,
                      DS.c.prev_version).where(DS.c.device_pk == device.id)
-    if collection is not None:
+    if isinstance(collection, tuple):
+        stmt = stmt.where(DS.c.collection.in_(collection))
+    elif collection is not None:
         stmt = stmt.where(DS.c.collection == collection)
     if ids is not None:
         if not ids:
@@ -246,9 +248,11 @@ def _incremental(session: Session, device: Device, scope: Scope, cur: Cursor, li
     """A page from the company's changes since the cursor; None when membership moved (pull in full)."""
     everything = inc.changes(session, scope, cur.base, cur.target)
     held = held_rows(session, device, None, [rid for _, _, rid in everything]) if everything else {}
+    known: dict = {}
     if first:
         jobs = [rid for i, _, rid in everything if COLLECTIONS[i] == "job"]
-        if jobs and inc.membership_moved(session, device, scope, held, jobs):
+        known = inc.changed_jobs(session, jobs) if jobs else {}
+        if jobs and inc.membership_moved(session, device, scope, held, known):
             return None
     mark = (cur.coll, cur.version, cur.row_id)
     todo = everything if first else [c for c in everything if (c[0], c[1], str(c[2])) > mark]
@@ -260,14 +264,12 @@ def _incremental(session: Session, device: Device, scope: Scope, cur: Cursor, li
     entering: dict[tuple[str, uuid.UUID], Any] = {}
     if first:
         gone = inc.revocations(everything, found, held)
-        small: dict = {}
-        for collection in RECHECKED:
-            small.update(held_rows(session, device, collection))
+        small = held_rows(session, device, RECHECKED)
         if inc.needs_recheck(session, everything, found, small):
             left, entering = inc.rechecked(session, scope, cur.target, small)
             held.update(small)
             gone += [k for k in left if k not in gone]
-        left, current = inc.history_changes(session, device, scope, cur.target, everything, found, held)
+        left, current = inc.history_changes(session, device, scope, cur.target, everything, held, known)
         gone += [k for k in left if k not in gone]
         entering.update(current)
         for key in gone:
