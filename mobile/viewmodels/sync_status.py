@@ -93,9 +93,12 @@ class SyncViewModel(ViewModel):
         return (job or {}).get("ref", "")
 
     def inbox(self) -> list[InboxEntry]:
-        """Conflicts and parked changes, newest first."""
+        """Conflicts, newest first. Refused changes are listed by ``parked_changes`` with what the
+        technician can do about them (a rejection notice lives as long as its parked change)."""
         out = []
         for n in self.store.notices():
+            if n["kind"] == "rejected":
+                continue
             out.append(InboxEntry(
                 kind=n["kind"], reason=n["reason"] or "", what=COLLECTION_KEYS.get(n["collection"] or "", "row"),
                 job_ref=self._job_ref(n["collection"], n["row_id"]), field=n["field"] or "",

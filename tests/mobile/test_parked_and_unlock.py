@@ -53,6 +53,7 @@ def test_parked_changes_are_explained_in_plain_words(store):
                                                                                  "cleanup_required")
     assert change.changes == [("status", "completed")] and change.when.startswith("20")
     assert change.is_fact and change.can_retry and change.can_send
+    assert SyncViewModel(store).inbox() == []  # listed once: with its actions, not again as a notice
 
 
 def test_retry_queues_a_new_mutation_against_the_current_row(store):
