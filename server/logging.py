@@ -125,6 +125,9 @@ def _begin() -> None:
 
 
 def _finish(response: Response) -> Response:
+    if not request_log.isEnabledFor(logging.INFO):  # request lines switched off: only the id header
+        response.headers[REQUEST_ID_HEADER] = getattr(g, "request_id", None) or ""
+        return response
     fields = request_fields(response)
     response.headers[REQUEST_ID_HEADER] = fields["request_id"] or ""
     request_log.info(
