@@ -135,7 +135,8 @@ class SyncViewModel(ViewModel):
                 mutation_id=p["mutation_id"], what=COLLECTION_KEYS.get(p["collection"], "row"), job_id=job_id,
                 job_ref=(job or {}).get("ref", ""), reason=p["reason"] or "", server_message=p["message"] or "",
                 when=self.day_hm(p["device_time"]),
-                changes=[(k, _shown(v)) for k, v in p["fields"].items() if k not in ("job_id",)],
+                changes=[(k, self.day_hm(v) if k.endswith("_at") and isinstance(v, str) and v else _shown(v))
+                         for k, v in p["fields"].items() if k not in ("job_id",)],
                 is_fact=_is_fact(p["op"], p["collection"], p["fields"]),
                 can_retry=p["op"] == "create" or self.store.get(p["collection"], p["row_id"]) is not None,
                 can_send=job_id is not None,
