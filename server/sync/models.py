@@ -25,6 +25,8 @@ class Device(UUIDPrimaryKey, CompanyScoped, Timestamped, Base):
     last_seen_at: Mapped[dt.datetime | None] = mapped_column()
     # server time − device time (seconds) measured at the last sync; corrects claimed times (R1).
     clock_offset_s: Mapped[float | None] = mapped_column(sa.Float)
+    # Set by POST /auth/revoke-device (a lost tablet): the one source of truth for "erase yourself",
+    # read by every 401 of its tokens (auth.service) and by sync (sync.service.sync_context).
     revoked_at: Mapped[dt.datetime | None] = mapped_column()
     wipe: Mapped[bool] = mapped_column(default=False)
     # The pull page counter: a cursor names the page it came from, so an unapplied page can be undone.
