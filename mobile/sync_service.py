@@ -100,7 +100,8 @@ class SyncService:
     def auto_tick(self) -> bool:
         """Called now and then by the app: sync when there is work to send or the copy is getting old."""
         now = self._clock()
-        if self.running or self.erased or not self.session.signed_in or (self._not_before and now < self._not_before):
+        if self.running or self.erased or self.closed or not self.session.signed_in or (
+                self._not_before and now < self._not_before):
             return False
         last = self.store.get_meta("last_sync")
         stale = last is None or now - dt.datetime.fromisoformat(last) >= AUTO_INTERVAL
