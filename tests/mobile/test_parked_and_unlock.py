@@ -232,3 +232,16 @@ def test_base_version_0_never_overwrites_an_office_change_made_after_the_create(
     assert device.get("hazard", hazard["id"])["status"] == "rectification_scheduled"
     assert json.loads(device.notices()[0]["device_value"]) == "fixed"
     device.close()
+
+
+def test_an_older_apps_plaintext_store_asks_for_a_pin_and_is_encrypted_with_its_outbox(tmp_path):
+    path = tmp_path / "device.sqlite"
+    old = DeviceStore(path)  # what the app wrote before encryption
+    old.create("note", {"job_id": "j", "author_name": "t", "text": "queued before the update", "written_at": NOW})
+    old.close()
+    vm = UnlockViewModel(path, kdf=CHEAP)
+    assert vm.legacy() and vm.mode() == "setup"
+    opened = vm.setup("135790", "135790")
+    assert opened.ok and opened.store.encrypted and opened.store.pending_count() == 1
+    opened.store.close()
+    assert not vm.legacy() and b"queued before the update" not in path.read_bytes()
