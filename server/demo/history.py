@@ -65,14 +65,14 @@ def make_fixed_hazard(demo: Demo, taken: set[int]) -> Hazard | None:
         total_cents=sum(line.amount_cents for line in lines), currency="CNY",
         risk_note="更换软管时需短时关闭表前阀；施工在灶台下方进行，不会损坏橱柜台面。", technician_id=tech.id,
         technician_name=tech.name, staff_no=tech.staff_no, status=QuoteStatus.APPROVED,
-        created_on_device_at=job.work_started_at, content_hash="",
+        created_on_device_at=job.arrived_at + dt.timedelta(minutes=1), content_hash="",
     )
     quote.content_hash = content_hash(quote)
     demo.flush([hazard, quote])
     signature = Signature(
         company_id=demo.cid(), job_id=job.id, purpose=SignaturePurpose.QUOTE_APPROVAL, quote_id=quote.id,
         content_hash=quote.content_hash, signer_name=h.customer.name,
-        signed_at=job.work_started_at + dt.timedelta(minutes=4),
+        signed_at=job.arrived_at + dt.timedelta(minutes=2),  # before work starts (R3)
     )
     cleanup = CleanupConfirmation(
         company_id=demo.cid(), job_id=job.id, checklist={"waste_removed": True, "area_wiped": True,

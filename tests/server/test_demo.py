@@ -187,6 +187,15 @@ def test_the_days_hold_the_special_work(demo):
     assert db.session.scalars(sa.select(OutageNotice)).one().starts_at > now
 
 
+def test_the_demo_history_takes_approval_before_work(demo):
+    """R3 in the demo's past: every chargeable visit that started work was signed for before it."""
+    started = db.session.scalars(sa.select(Job).where(Job.chargeable.is_(True), Job.work_started_at.is_not(None))).all()
+    assert started
+    for job in started:
+        signed = db.session.scalars(sa.select(Signature.signed_at).where(Signature.job_id == job.id)).all()
+        assert signed and min(signed) <= job.work_started_at, job.ref
+
+
 def test_checklists_and_price_list_follow_the_rules(demo):
     templates = db.session.scalars(sa.select(ChecklistTemplate)).all()
     for template in templates:  # the same rules the checklist API applies to a new template
