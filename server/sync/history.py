@@ -59,7 +59,8 @@ def horizon(scope: Scope) -> dt.datetime:
 def select(scope: Scope, premises: Collection[uuid.UUID] | None = None) -> sa.Select:
     """The history rows of the scope (or of those of ``premises`` that are in it), with the columns a
     pull selects for a collection: id, version, deleted, company_id, then the registry's fields."""
-    j = Job.__table__.c
+    # An alias: the scope's membership test reads the job table too, and must be correlated to these rows.
+    j = Job.__table__.alias("earlier").c
     finished = sa.func.coalesce(*(j[f] for f in ref.FINISH_FIELDS))
     if premises is None:
         where_premises = j.premises_id.in_(keyset(scope, Keyset.PREMISES))

@@ -175,11 +175,11 @@ def history_changes(session: Session, device: Device, scope: Scope, target: int,
             if r.company_id == scope.company_id and (is_history or (was is not None and was.held)):
                 premises.add(r.premises_id)
     if changed.get("technician"):  # a renamed technician: the history rows naming them
-        done = [s for s in ref.HISTORY_STATUSES if s != "cancelled"]
+        e = Job.__table__.alias("earlier").c  # aliased: ``member`` reads the job table, correlated to these rows
         premises.update(session.execute(
-            sa.select(j.premises_id).where(j.technician_id.in_(changed["technician"]), j.status.in_(done + ["cancelled"]),
-                                           j.company_id == scope.company_id,
-                                           member(scope, Keyset.PREMISES, j.premises_id))).scalars())
+            sa.select(e.premises_id).where(e.technician_id.in_(changed["technician"]),
+                                           e.status.in_(list(ref.HISTORY_STATUSES)), e.company_id == scope.company_id,
+                                           member(scope, Keyset.PREMISES, e.premises_id))).scalars())
     if not premises:
         return [], {}
     sub = history.subquery(scope, premises)

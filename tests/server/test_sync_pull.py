@@ -411,3 +411,26 @@ def test_a_tablet_cannot_write_household_history(tablet):
     assert all(r["row"] is None for r in results[:3])
     assert results[3]["reason"] != "field_not_writable"  # judged on its own (here: not the tablet's job)
     assert db.session.get(Job, before.id).deleted is False
+
+
+def test_another_households_finished_visit_never_reaches_the_tablet(make_company, make_tablet):
+    company = make_company("sync-h")
+    a, b = make_tablet(company, "tech-ha"), make_tablet(company, "tech-hb")
+    home_a, home_b = make_household(company), make_household(company)
+    make_job(company, home_a, technician=a.technician, window_start=in_hours(2))
+    job_b = make_job(company, home_b, technician=b.technician, window_start=in_hours(2))
+    a.pull_all()
+    b.pull_all()
+    # B's visit finishes and B's technician is renamed: B's household history changes, A's does not.
+    job_b.status, job_b.completed_at = JobStatus.COMPLETED, in_hours(0)
+    b.technician.name = "新名字"
+    db.session.commit()
+    rows_a, revoked_a = a.pull_all()
+    assert _history(rows_a) == {} and revoked_a == []
+    rows_b, _ = b.pull_all()
+    assert set(_history(rows_b)) == {str(job_b.id)}
+    assert rows_b[("household_history", str(job_b.id))]["data"]["technician_name"] == "新名字"
+    # A fresh pull agrees with the increments.
+    a.cursor = None
+    rows_a, _ = a.pull_all()
+    assert _history(rows_a) == {}
