@@ -355,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         tablets = [LoadTablet(server.url, *tokens[t.username], random.Random(rng.random()), stats,
                               args.cleanup_signature) for t in world.technicians]
         cpu_before = process_cpu(server.proc.pid, db.name)
+        client_before = time.process_time()
         load_before = os.getloadavg()[0]
         started = time.monotonic()
         stop_at = started + args.duration
@@ -366,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             thread.join(timeout=args.duration + 120)
         elapsed = time.monotonic() - started
         cpu_after = process_cpu(server.proc.pid, db.name)  # PostgreSQL backends of dropped pool connections are missed
+        client_cpu = time.process_time() - client_before
         load_after = os.getloadavg()[0]
         consistency = check_consistency(db, stats.acknowledged)
     finally:
@@ -388,8 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     per_request = 1000 * server_cpu / max(len(every), 1)
     pg_per_request = 1000 * pg_cpu / max(len(every), 1)
     print(f"CPU: server (gunicorn) {server_cpu:.1f} s = {per_request:.1f} ms/request, PostgreSQL backends "
-          f"{pg_cpu:.1f} s = {pg_per_request:.1f} ms/request; load average {load_before:.1f} -> {load_after:.1f} "
-          f"on {os.cpu_count()} cores")
+          f"{pg_cpu:.1f} s = {pg_per_request:.1f} ms/request; the tablets (this process) {client_cpu:.1f} s; "
+          f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores")
     print(f"errors: {errors} {dict(stats.errors)}")
     print(f"mutation results: {dict(stats.statuses)}; rejected reasons: "
           f"{dict(sorted((r, stats.rejected.count(r)) for r in set(stats.rejected)))}")
@@ -402,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
                       "p95_ms": round(percentile(every, 95), 1), "p99_ms": round(percentile(every, 99), 1),
                       "errors": errors, "acknowledged": consistency["acknowledged"], "lost": lost,
                       "server_cpu_ms_per_request": round(per_request, 1),
-                      "postgres_cpu_ms_per_request": round(pg_per_request, 1),
+                      "postgres_cpu_ms_per_request": round(pg_per_request, 1), "tablets_cpu_s": round(client_cpu, 1),
                       "workers": args.workers, "threads": args.threads, "load_average": round(load_after, 1)}))
     return 1 if errors or lost else 0
 
