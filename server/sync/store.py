@@ -132,9 +132,14 @@ class SqlServerStore:
         wanted = [c.in_(list(ids)) for c, ids in ((j.id, job_ids), (j.customer_id, customer_ids),
                                                  (j.premises_id, premises_ids)) if ids]
         found_jobs, found_customers, found_premises = set(), set(), set()
-        for job_id, customer_id, premises_id, deleted in self.session.execute(
-            sa.select(j.id, j.customer_id, j.premises_id, j.deleted).where(predicate(scope, "job"), sa.or_(*wanted))
+        # The scope's test is a column, not a WHERE term: found through the named ids' own indexes
+        # (with it in WHERE, SQLite walked every job of the technician: 23 ms for 250 ids of 10,000).
+        in_scope = predicate(scope, "job").label("in_scope")
+        for job_id, customer_id, premises_id, deleted, admitted in self.session.execute(
+            sa.select(j.id, j.customer_id, j.premises_id, j.deleted, in_scope).where(sa.or_(*wanted))
         ):
+            if not admitted:
+                continue
             if job_id in job_ids:
                 found_jobs.add(str(job_id))
             if not deleted:
