@@ -2,8 +2,11 @@
 
 申江燃气有限公司 (code ``demo``) of 华东燃气集团: two service centres, a dispatcher, eight technicians,
 customer service and an admin; a few hundred households with their files and inspection history;
-checklists, a price list, today's and tomorrow's work, and two open sync conflicts to review. The load is idempotent: a second run
-finds the company and changes nothing; ``reset=True`` deletes the demo company's rows first.
+checklists, a price list, the last five weeks' finished work (server.demo.recent: what the KPI page, the
+daily close and the follow-up calls show, with a few deliberate misses), today's and tomorrow's work, and
+two open sync conflicts to review. The load is seeded (the same data on every load, its dates relative to
+today) and idempotent: a second run finds the company and changes nothing; ``reset=True`` deletes the demo
+company's rows first.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def load_demo(households: int = 300, reset: bool = False) -> list[str]:
 
 
 def _load(session, households: int, password_hash: str) -> Company:
-    from server.demo import conflicts, hazards, history, office, org, specials, work
+    from server.demo import conflicts, hazards, history, office, org, recent, specials, work
     from server.demo import households as homes
     from server.demo.context import Demo
 
@@ -73,6 +76,7 @@ def _load(session, households: int, password_hash: str) -> Company:
     homes.make_households(demo, households)
     found = hazards.make_hazards(demo)
     history.make_fixed_hazard(demo, set())
+    recent.make_recent(demo)
     planner = work.Planner(demo)
     for stage in specials.plan_specials(demo, planner, found):
         demo.flush(stage)
@@ -103,6 +107,8 @@ def _count(model, company_id, *where) -> int:
 def _summary(company: Company) -> list[str]:
     """What the demo company holds now, read back from the database."""
     from server.customers.models import Customer, Meter
+    from server.demo.households import RECENT_DAYS
+    from server.followups.models import FollowUpStatus, FollowUpTask
     from server.jobs.models import Job, ServiceCall
     from server.notifications.models import OutageNotice
     from server.people.models import Certification, Technician
@@ -139,6 +145,10 @@ def _summary(company: Company) -> list[str]:
         f"({_count(Hazard, cid, Hazard.status != HazardStatus.FIXED, Hazard.rectify_by < now)} past deadline); "
         f"hotline calls awaiting an answer: {_count(ServiceCall, cid, ServiceCall.answered_at.is_(None))}; "
         f"outage notices: {_count(OutageNotice, cid)}; price items: {_count(PriceItem, cid)}",
+        f"  last {RECENT_DAYS} days: {_count(Job, cid, Job.completed_at >= now - dt.timedelta(days=RECENT_DAYS))} "
+        f"visits finished; follow-up calls made {_count(FollowUpTask, cid, FollowUpTask.status == FollowUpStatus.DONE)}, "
+        f"to make {_count(FollowUpTask, cid, FollowUpTask.status != FollowUpStatus.DONE)} "
+        "(the console's KPIs, daily close and follow-ups)",
         f"  open sync conflicts to review: {_count(SyncConflict, cid, SyncConflict.status == ConflictStatus.OPEN)}",
     ]
 

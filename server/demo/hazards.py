@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from server.customers.models import CustomerCategory
 from server.demo.context import Demo, Household
-from server.demo.households import add_months, past_visit, weekday_on_or_before
+from server.demo.households import add_months, past_visit
 from server.demo.org import INTERVALS
 from server.visits.models import Hazard, HazardSeverity, HazardStatus
 
@@ -55,14 +55,15 @@ def make_hazards(demo: Demo) -> list[tuple[Hazard, Household]]:
     """The recent inspections that found hazards, and the open hazards; returns (hazard, household) pairs."""
     used: set = set()
     visits, planted = [], []
-    for spec in SPECS:
+    for i, spec in enumerate(SPECS):
         pool = _candidates(demo, spec.residential, used) or _candidates(demo, not spec.residential, used)
         if not pool:
             break
         h = pool[0]
         used.add(id(h))
-        tech = next(t for t in demo.technicians if t.service_centre_id == demo.centres[h.centre].id)
-        day = weekday_on_or_before(demo.today - dt.timedelta(days=spec.days_ago))
+        centre = [t for t in demo.technicians if t.service_centre_id == demo.centres[h.centre].id]
+        tech = centre[i % len(centre)]
+        day = demo.working_day_on_or_before(demo.today - dt.timedelta(days=spec.days_ago))
         job, appointment = past_visit(demo, h, day, tech)
         h.last_inspection, h.last_job = day, job
         h.inspection_due = add_months(day, INTERVALS[h.customer.category.value])

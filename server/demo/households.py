@@ -23,6 +23,7 @@ SPECIAL_CARE = (
     ("高龄老人（85岁以上）", "高龄老人，需家属在场签字", "孙女"),
     ("肢体残疾", "肢体残疾，请协助开关阀门", "居委会"),
 )
+RECENT_DAYS = 35  # the "recent past" the demo fills with finished work (server.demo.recent)
 ACCESS_NOTES = ("门禁请按室号呼叫", "楼道灯坏，请带手电", "家中有狗，请敲门后等候", "工作日白天无人，请预约周末")
 
 
@@ -38,19 +39,16 @@ def add_months(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
-def weekday_on_or_before(day: dt.date) -> dt.date:
-    """Inspections happen on weekdays: move a weekend back to Friday."""
-    return day - dt.timedelta(days=max(0, day.weekday() - 4))
-
-
 def _inspection_age(demo: Demo, category: str) -> int | None:
     """Days since the last inspection: mostly not due, some due within a month, some overdue, a few never."""
     interval_days = INTERVALS[category] * 365 // 12
     r = demo.rng.random()
     if r < 0.03:
         return None
+    if r < 0.23:  # inspected in the last five weeks (the KPI page's month: server.demo.recent)
+        return demo.rng.randint(1, RECENT_DAYS)
     if r < 0.60:
-        return demo.rng.randint(15, interval_days - 36)
+        return demo.rng.randint(RECENT_DAYS + 1, interval_days - 36)
     if r < 0.80:
         return interval_days - demo.rng.randint(0, 35)
     return interval_days + demo.rng.randint(1, interval_days * 5 // 12)
@@ -161,10 +159,10 @@ def _inspection_history(demo: Demo) -> None:
         if age is None:
             h.inspection_due = demo.today
             continue
-        last = weekday_on_or_before(demo.today - dt.timedelta(days=age))
+        last = demo.working_day_on_or_before(demo.today - dt.timedelta(days=age))
         h.last_inspection = last
         h.inspection_due = add_months(last, months)
-        visits = [last] if months >= 12 else [last, weekday_on_or_before(add_months(last, -months))]
+        visits = [last] if months >= 12 else [last, demo.working_day_on_or_before(add_months(last, -months))]
         for day in reversed(visits):
             job, appointment = past_visit(demo, h, day, rng.choice(by_centre[h.centre]))
             jobs.append(job)
@@ -175,14 +173,23 @@ def _inspection_history(demo: Demo) -> None:
 
 
 def past_visit(demo: Demo, h: Household, day: dt.date, tech, job_type: JobType = JobType.SAFETY_INSPECTION,
-               description: str = "") -> tuple[Job, Appointment]:
-    """A closed visit on ``day``: agreed window, arrival (mostly on time), completion."""
+               description: str = "", *, hour: int | None = None, late: int | None = None,
+               created: dt.datetime | None = None) -> tuple[Job, Appointment]:
+    """A closed visit on ``day``: agreed window (``hour``: its start, else a free hour of the technician's day),
+    arrival ``late`` minutes after the window opened (else mostly on time), completion.
+
+    The job's times are what the technician's tablet recorded; server.demo.recent adds what its sync did.
+    """
     rng = demo.rng
-    start = demo.at(day, rng.randint(9, 15))
-    arrived = start + dt.timedelta(minutes=rng.randint(0, 100) if rng.random() < 0.92 else rng.randint(125, 160))
+    hour = hour if hour is not None else _free_hour(demo, tech, day)
+    demo.booked.setdefault((tech.id, day), set()).add(hour)
+    start = demo.at(day, hour)
+    if late is None:
+        late = rng.randint(0, 100) if rng.random() < 0.92 else rng.randint(125, 160)
+    arrived = start + dt.timedelta(minutes=late)
     minutes = 40 if h.customer.category == CustomerCategory.RESIDENTIAL else 60
     completed = arrived + dt.timedelta(minutes=rng.randint(minutes - 10, minutes + 20))
-    created = start - dt.timedelta(days=rng.randint(7, 20))
+    created = created or start - dt.timedelta(days=rng.randint(7, 20))
     job = Job(
         id=uuid.uuid4(), company_id=demo.cid(), ref=demo.ref(created.astimezone(demo.tz).date()), job_type=job_type,
         source=JobSource.INSPECTION_PLAN, status=JobStatus.CLOSED, customer_id=h.customer.id,
@@ -194,11 +201,20 @@ def past_visit(demo: Demo, h: Household, day: dt.date, tech, job_type: JobType =
         departed_at=completed + dt.timedelta(minutes=5), satisfaction=rng.choice((5, 5, 5, 4, 4, 3)),
         created_at=created,
     )
+    agreed = min(created + dt.timedelta(minutes=5), start)
     appointment = Appointment(
         company_id=demo.cid(), job_id=job.id, window_start=start, window_end=job.window_end,
-        status=AppointmentStatus.ACTIVE, agreed_with=h.customer.name, agreed_at=created, created_at=created,
+        status=AppointmentStatus.ACTIVE, agreed_with=h.customer.name, agreed_at=agreed, created_at=agreed,
     )
+    demo.past.append(job)
     return job, appointment
+
+
+def _free_hour(demo: Demo, tech, day: dt.date) -> int:
+    """A window start (09:00–15:00) at least two hours from the technician's other windows that day."""
+    taken = demo.booked.get((tech.id, day), set())
+    free = [hour for hour in range(9, 16) if all(abs(hour - t) >= 2 for t in taken)]
+    return demo.rng.choice(free or list(range(9, 16)))
 
 
 def inspection_description(h: Household) -> str:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-import holidays
-
 from server.demo.context import Demo, Household
 from server.demo.work import Planner, Visit, inspection, meter_visit, overdue_meter
 from server.followups.models import FollowUpTask
@@ -29,16 +27,7 @@ FIX = dt.timedelta(hours=24)  # … and repaired within 24 h
 QUESTION_ANSWER = dt.timedelta(hours=4)  # R9
 SPECIAL_ANSWER = dt.timedelta(hours=24)
 COMPLAINT_WORKING_DAYS = 5  # R10
-
-
-def add_working_days(day: dt.date, count: int) -> dt.date:
-    """``count`` working days after ``day`` (weekends and Chinese public holidays skipped)."""
-    off = holidays.country_holidays("CN", years=range(day.year, day.year + 2))
-    while count:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5 and day not in off:
-            count -= 1
-    return day
+COMPLAINT_VISIT_TEXT = "投诉回访：上门核实情况并当面答复用户（投诉详情保密，由客服中心掌握）"
 
 
 def _call(demo: Demo, h: Household, received: dt.datetime, category: CallCategory, reason: str,
@@ -101,14 +90,13 @@ def plan_specials(demo: Demo, planner: Planner, hazards: list[tuple[Hazard, Hous
         details=f"用户反映安检人员（工号{involved.staff_no}）检查时态度生硬、未出示工作证，且未经同意进入卧室查看。"
         "投诉人要求对其身份及投诉内容保密。",
         confidential=True, involved_technician_ids=[str(involved.id)],
-        answer_by=dt.datetime.combine(add_working_days(received.astimezone(demo.tz).date(), COMPLAINT_WORKING_DAYS),
-                                      dt.time(17, 30), tzinfo=demo.tz).astimezone(dt.UTC),
+        answer_by=demo.add_working_days(received, COMPLAINT_WORKING_DAYS),
         status=ComplaintStatus.OPEN, handler_id=demo.users["service1"].id, created_at=received,
     )
     call = _call(demo, h, received - dt.timedelta(minutes=6), CallCategory.COMPLAINT, "服务投诉（内容保密）",
                  result="已登记投诉，5个工作日内答复")
     rows.append(call)
-    visit = Visit(h, JobType.COMPLAINT_VISIT, "投诉回访：上门核实情况并当面答复用户（投诉详情保密，由客服中心掌握）",
+    visit = Visit(h, JobType.COMPLAINT_VISIT, COMPLAINT_VISIT_TEXT,
                   source=JobSource.COMPLAINT, priority=int(Priority.URGENT), certifications=["complaint_handling"],
                   skills=["complaint"], duration=45, created_at=received + dt.timedelta(hours=1),
                   extra={"complaint_id": complaint.id, "service_call_id": call.id})
