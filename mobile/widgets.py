@@ -108,8 +108,12 @@ class TextTextures:
         if found is not None:
             self._items.move_to_end(key)
             return found[1]
-        label = CoreLabel(text=text, font_size=sp(font_sp), bold=bold, text_size=(width, None), halign=halign,
-                          shorten=True, shorten_from="right", max_lines=1)
+        # As narrow as the text (a texture the column's width would be mostly empty pixels); a text
+        # wider than the column is cut to it with "…".
+        label = CoreLabel(text=text, font_size=sp(font_sp), bold=bold)
+        if label.get_extents(text)[0] > width:
+            label = CoreLabel(text=text, font_size=sp(font_sp), bold=bold, text_size=(width, None), halign=halign,
+                              shorten=True, shorten_from="right", max_lines=1)
         label.refresh()
         self.rendered += 1
         self._items[key] = (label, label.texture)
@@ -193,7 +197,7 @@ class RouteRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
         self._care.pos, self._care.size = (self.x, self.y + inset), (dp(8), self.height - 2 * inset)
         columns = self._columns()
         top, inner = self.top - dp(6), self.height - dp(12)
-        for name, (_font, _bold, col, line, lines, _halign, _colour) in ROW_SLOTS.items():
+        for name, (_font, _bold, col, line, lines, halign, _colour) in ROW_SLOTS.items():
             rect = self._slots[name][1]
             texture = self._textures_of[name]
             if texture is None:
@@ -201,8 +205,11 @@ class RouteRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
                 continue
             slot_h = inner / lines
             slot_top = top - slot_h * line
+            x, width = columns[col]
+            spare = max(0, width - texture.width)
+            x += {"left": 0, "center": spare / 2, "right": spare}[halign]
             rect.size = texture.size
-            rect.pos = (columns[col][0], int(slot_top - slot_h / 2 - texture.height / 2))
+            rect.pos = (int(x), int(slot_top - slot_h / 2 - texture.height / 2))
 
     def _paint(self, *_: Any) -> None:
         self._bg_colour.rgba = (1, 1, 1, 1) if self.state == "normal" else (0.88, 0.92, 0.98, 1)

@@ -95,3 +95,14 @@ def test_the_sla_countdown_moves_without_reading_the_store_again(make_kivy_app):
     assert data["sla_breached"] is True and data["sla_text"] == app.t("sla.respond_over", time=app.t("duration.m", m=1))
     row = next(r for r in _rows(app) if r.job_id == card.job_id)
     assert row.sla_breached and _slot(row, "sla")[0] == list(RED)
+
+
+def test_row_texts_are_as_wide_as_their_text_and_cut_to_their_column(make_kivy_app):
+    from mobile.widgets import ROW_TEXTURES
+
+    make_kivy_app(demo_jobs=0)
+    short = ROW_TEXTURES.get("维修 · 王芳", 19, True, 300, "left")
+    long = ROW_TEXTURES.get("上海市浦东新区世纪大道" * 20, 18, False, 300, "left")
+    assert 20 < short.width < 300  # no empty pixels to upload and draw
+    assert long.width <= 300 and long.height < 60  # one line, cut with "…"
+    assert ROW_TEXTURES.get("维修 · 王芳", 19, True, 300, "left") is short  # rendered once
