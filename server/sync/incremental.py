@@ -8,6 +8,7 @@ predicate. Cost: O(changes since the cursor), whatever the size of the database 
 from __future__ import annotations
 
 import uuid
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,16 +27,25 @@ from sync.records import RowRef
 Change = tuple[int, int, uuid.UUID]  # (collection index, version, id)
 
 
-def changes(session: Session, scope: Scope, base: int, target: int) -> list[Change]:
-    """Every row of the company changed in ``(base, target]``, ordered by collection, version, id."""
+@cache
+def _changes_statement() -> sa.CompoundSelect:
+    """The UNION of every synced table's changes, built once (twenty SELECTs cost more to build per
+    pull than to run); bound to the company and the version range at each execution."""
+    company, base, target = sa.bindparam("company", type_=sa.Uuid()), sa.bindparam("base"), sa.bindparam("target")
     parts = []
     for index, collection in enumerate(COLLECTIONS):
         if collection not in MODELS:
-            continue  # derived (household_history): follows the changes of its sources, below
+            continue  # derived (household_history): follows the changes of its sources (history_changes)
         t = MODELS[collection].__table__
         parts.append(sa.select(sa.literal(index, sa.Integer), t.c.version, t.c.id)
-                     .where(t.c.company_id == scope.company_id, t.c.version > base, t.c.version <= target))
-    return sorted((int(i), int(v), rid) for i, v, rid in session.execute(sa.union_all(*parts)))
+                     .where(t.c.company_id == company, t.c.version > base, t.c.version <= target))
+    return sa.union_all(*parts)
+
+
+def changes(session: Session, scope: Scope, base: int, target: int) -> list[Change]:
+    """Every row of the company changed in ``(base, target]``, ordered by collection, version, id."""
+    rows = session.execute(_changes_statement(), {"company": scope.company_id, "base": base, "target": target})
+    return sorted((int(i), int(v), rid) for i, v, rid in rows)
 
 
 def changed_jobs(session: Session, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:

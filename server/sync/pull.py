@@ -121,7 +121,9 @@ class ScopeLedger:
 
 
 def held_rows(session: Session, device: Device, collection: str | tuple[str, ...] | None = None,
-               ids: list[uuid.UUID] | None = None, only_held: bool = False) -> dict[tuple[str, uuid.UUID], _Held]:
+               ids: list[uuid.UUID] | None = None, only_held: bool = False,
+               whole: tuple[str, ...] = ()) -> dict[tuple[str, uuid.UUID], _Held]:
+    """What the device holds (or held) of these rows; ``whole``: also every row of these collections."""
     stmt = sa.select(DS.c.collection, DS.c.row_id, DS.c.held, DS.c.version_sent, DS.c.seq, DS.c.prev_held,
                      DS.c.prev_version).where(DS.c.device_pk == device.id)
     if isinstance(collection, tuple):
@@ -129,9 +131,10 @@ def held_rows(session: Session, device: Device, collection: str | tuple[str, ...
     elif collection is not None:
         stmt = stmt.where(DS.c.collection == collection)
     if ids is not None:
-        if not ids:
+        if not ids and not whole:
             return {}
-        stmt = stmt.where(DS.c.row_id.in_(ids))
+        rows = DS.c.row_id.in_(ids)
+        stmt = stmt.where(sa.or_(rows, DS.c.collection.in_(whole)) if whole else rows)
     if only_held:
         stmt = stmt.where(DS.c.held.is_(True))
     return {(r[0], r[1]): _Held(*r[2:]) for r in session.execute(stmt)}
@@ -247,7 +250,8 @@ def _incremental(session: Session, device: Device, scope: Scope, cur: Cursor, li
                  first: bool) -> tuple[list[Row], list[RowRef], Cursor, bool] | None:
     """A page from the company's changes since the cursor; None when membership moved (pull in full)."""
     everything = inc.changes(session, scope, cur.base, cur.target)
-    held = held_rows(session, device, None, [rid for _, _, rid in everything]) if everything else {}
+    # On the first page, the small rechecked collections' holdings come in the same query.
+    held = held_rows(session, device, None, [rid for _, _, rid in everything], whole=RECHECKED if first else ())
     known: dict = {}
     if first:
         jobs = [rid for i, _, rid in everything if COLLECTIONS[i] == "job"]
@@ -264,7 +268,7 @@ def _incremental(session: Session, device: Device, scope: Scope, cur: Cursor, li
     entering: dict[tuple[str, uuid.UUID], Any] = {}
     if first:
         gone = inc.revocations(everything, found, held)
-        small = held_rows(session, device, RECHECKED)
+        small = {k: h for k, h in held.items() if k[0] in RECHECKED}
         if inc.needs_recheck(session, everything, found, small):
             left, entering = inc.rechecked(session, scope, cur.target, small)
             held.update(small)
