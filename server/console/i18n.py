@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import has_request_context, request, session
 
-from server.console.i18n_after import AFTER_VISIT
+from server.console.i18n_after import AFTER_VISIT, DEVICES
 
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
@@ -333,6 +333,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 }
 
 CATALOGUE.update(AFTER_VISIT)
+CATALOGUE.update(DEVICES)
 
 
 def language() -> str:

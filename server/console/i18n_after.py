@@ -172,3 +172,67 @@ AFTER_VISIT: dict[str, tuple[str, str]] = {
     "reason.complaint_not_open": ("该投诉已答复或关闭", "This complaint is no longer open"),
     "reason.visit_not_completed": ("上门尚未完成，还没有服务报告", "The visit is not completed: no service report yet"),
 }
+
+# The tablets page: report a lost tablet (revoke and erase) or revoke one without erasing it.
+DEVICES: dict[str, tuple[str, str]] = {
+    "nav.devices": ("平板管理", "Tablets"),
+    "devices.title": ("平板：上报遗失与注销登录", "Tablets: report a lost one, revoke a sign-in"),
+    "devices.times local": ("时间按公司所在时区显示", "Times in the company's time zone"),
+    "devices.device": ("设备编号", "Device id"),
+    "devices.last contact": ("最后联系", "Last contact"),
+    "devices.clock": ("时钟偏差", "Clock offset"),
+    "devices.conflicts": ("待处理冲突", "Open conflicts"),
+    "devices.status": ("状态", "Status"),
+    "devices.status.active": ("使用中", "Active"),
+    "devices.status.revoked": ("已注销", "Revoked"),
+    "devices.status.wipe_ordered": ("已下令擦除", "Erase ordered"),
+    "devices.status.signed_out": ("未登录", "Not signed in"),
+    "devices.wipe unknown": ("下次联网时自行擦除；服务器不会收到擦除完成的通知",
+                             "it erases itself at its next contact; the server is not told when it has"),
+    "devices.never": ("从未", "never"),
+    "devices.never synced": ("已登录，从未同步", "signed in, never synced"),
+    "devices.clock ok": ("准确", "in step"),
+    "devices.clock behind": ("慢 {amount}", "{amount} behind"),
+    "devices.clock ahead": ("快 {amount}", "{amount} ahead"),
+    "devices.report lost": ("上报遗失：注销并擦除", "Report lost — revoke and erase"),
+    "devices.revoke only": ("仅注销，不擦除", "Revoke without erase"),
+    "devices.show received": ("服务器收到的内容", "What the server received"),
+    "devices.none": ("本公司还没有平板登录过。", "No tablet of this company has signed in yet."),
+    "devices.note": (
+        "“上报遗失”会注销该平板的全部登录，并令其在下次联网时加密擦除全部数据（包括尚未上传的内容）。"
+        "“仅注销”只让平板退出登录（例如转交给另一位技术员）：数据保留，重新登录后继续同步。",
+        "“Report lost” revokes every sign-in of the tablet and makes it crypto-erase all its data, unsent changes "
+        "included, at its next contact. “Revoke without erase” only signs it out (e.g. a tablet handed to another "
+        "technician): it keeps its data and syncs again after a new sign-in."),
+    "devices.confirm erase title": ("上报平板 {device} 遗失", "Report tablet {device} lost"),
+    "devices.confirm revoke title": ("注销平板 {device}（不擦除）", "Revoke tablet {device} without erasing it"),
+    "devices.lost erase": (
+        "该平板最后一次联系服务器是 {when}。此后在平板上记录的一切（上门记录、照片、签名、收款等）都没有到达服务器，"
+        "将永久丢失：平板下次联网时会擦除全部数据。服务器已收到的内容不受影响。",
+        "This tablet last reached the server at {when}. Anything captured on it after that — visit records, photos, "
+        "signatures, payments — never reached the server and is lost for good: the tablet erases all its data at "
+        "its next contact. What the server already received stays."),
+    "devices.lost revoke": (
+        "该平板的全部登录将失效；数据留在平板上，不会丢失：重新登录后，{when} 之后记录而尚未上传的内容会同步到服务器。",
+        "Every sign-in of this tablet stops working; its data stays on it and nothing is lost: after a new sign-in, "
+        "what it captured after {when} and has not sent yet goes to the server."),
+    "devices.never heard": ("服务器从未收到过该平板的数据；平板上的任何内容都将随其丢失。",
+                            "The server never heard from this tablet; whatever it holds is lost with it."),
+    "devices.confirm erase": ("确认：注销并擦除", "Confirm: revoke and erase"),
+    "devices.confirm revoke": ("确认：仅注销", "Confirm: revoke only"),
+    "devices.done erase": ("平板 {device} 已上报遗失：注销 {n} 个登录，下次联网时将擦除。",
+                           "Tablet {device} reported lost: {n} sign-ins revoked; it erases itself at its next contact."),
+    "devices.done revoke": ("平板 {device} 已注销 {n} 个登录，数据保留在平板上。",
+                            "Tablet {device}: {n} sign-ins revoked; its data stays on it."),
+    "devices.received title": ("服务器最后收到平板 {device} 的内容", "What the server last received from tablet {device}"),
+    "devices.changes received": ("收到的变更数", "Changes received"),
+    "devices.last change": ("最后一条变更", "Last change"),
+    "devices.unsent erase": ("{when} 之后在该平板上记录的内容从未到达服务器，随擦除一起丢失。",
+                             "Anything captured on this tablet after {when} never reached the server and is lost "
+                             "with the erase."),
+    "devices.unsent keep": ("{when} 之后在该平板上记录、尚未上传的内容仍在平板上，重新登录后会同步。",
+                            "What was captured on this tablet after {when} and not sent yet is still on it; it syncs "
+                            "after a new sign-in."),
+    "audit.action.revoke": ("注销平板", "Revoked tablet"),
+    "entity.device": ("平板", "tablet"),
+}

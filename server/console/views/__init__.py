@@ -8,6 +8,7 @@ from server.console.views import (  # noqa: F401
     closing,
     complaints,
     conflicts,
+    devices,
     followups,
     households,
     intake,
