@@ -65,6 +65,7 @@ def test_dispatcher_reads_the_kpis_and_the_daily_close_then_a_jobs_audit_trail(p
 
 def test_customer_service_records_a_follow_up_outcome(service_page, live_console, shots):
     page = service_page
+    done_before = int(page.locator("nav.tabs a:has-text('已完成') .count").inner_text())  # the demo's calls made
     row = page.locator(f"tr.fu:has-text('{live_console.follow_up_job_ref}')")
     assert row.get_attribute("data-status") == "open"
     said = "用户表示师傅准时，讲解清楚"
@@ -83,7 +84,8 @@ def test_customer_service_records_a_follow_up_outcome(service_page, live_console
     done = page.locator(f"tr.fu:has-text('{live_console.follow_up_job_ref}')").inner_text()
     assert "4/5" in done and said in done and "回访结果已保存" in done
     # The counts above the list follow (htmx refetches them when the outcome is saved).
-    page.locator("nav.tabs a:has-text('已完成') .count:text-is('1')").wait_for()
+    page.locator(f"nav.tabs a:has-text('已完成') .count:text-is('{done_before + 1}')").wait_for()
+    page.evaluate("window.scrollTo(0, 0)")  # the whole list from its top (the bar stays on top of the page)
     page.screenshot(path=shots / "console-followups.png", full_page=True)
     # The filter: it is among the done calls now, and no longer among those to make.
     page.click("nav.tabs >> text=已完成")
