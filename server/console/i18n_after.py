@@ -233,6 +233,10 @@ DEVICES: dict[str, tuple[str, str]] = {
     "devices.unsent keep": ("{when} 之后在该平板上记录、尚未上传的内容仍在平板上，重新登录后会同步。",
                             "What was captured on this tablet after {when} and not sent yet is still on it; it syncs "
                             "after a new sign-in."),
+    "devices.result.applied": ("已接收", "applied"),
+    "devices.result.merged": ("已合并", "merged"),
+    "devices.result.conflict": ("有冲突", "conflict"),
+    "devices.result.rejected": ("被拒绝", "rejected"),
     "audit.action.revoke": ("注销平板", "Revoked tablet"),
     "entity.device": ("平板", "tablet"),
 }

@@ -112,7 +112,7 @@ def test_every_page_renders_in_both_languages(page, live_console, shots):
     page.wait_for_selector("h1:has-text('Day board for')")
     assert page.locator("nav.mainnav").inner_text().split() == [
         "Day", "board", "Route", "map", "Planning", "Hotline", "intake", "Clocks", "Conflicts", "Households",
-        "KPIs", "Daily", "close", "Follow-ups", "Complaints"]
+        "KPIs", "Daily", "close", "Follow-ups", "Complaints", "Tablets"]
     page.screenshot(path=shots / "console-board-en.png", full_page=True)
     page.goto(base + "/console/clocks")
     assert "Repair SLA (R8" in page.locator("main").inner_text()

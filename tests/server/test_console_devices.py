@@ -102,7 +102,7 @@ def test_report_lost_confirms_what_is_lost_then_revokes_and_orders_the_erase(con
     assert f"平板 {tablet.device_id} 已上报遗失：注销 1 个登录" in page
     received = re.search(r'<section class="card" id="received".*?</section>', page, re.S).group(0)
     assert f"服务器最后收到平板 {tablet.device_id} 的内容" in received and seen in received
-    assert '<td class="received-count">2</td>' in received and "applied" in received
+    assert '<td class="received-count">2</td>' in received and "已接收" in received
     assert f"{seen} 之后在该平板上记录的内容从未到达服务器" in received
     assert status(page, tablet.device_id) == "wipe_ordered" and "<button" not in row(page, tablet.device_id)
     device = _device(tablet.device_id)
