@@ -82,6 +82,9 @@ class SqlServerStore:
         # in another company's rows (ids are global keys: such an id cannot be created here).
         self._loaded: dict[tuple[str, str], Row | None] = {}
         self.foreign: set[tuple[str, str]] = set()
+        # Jobs read by _select: whether each is in the technician's scope (for scope_keys_among).
+        self._job_scope: dict[uuid.UUID, bool] = {}
+        self._scope_now: Any = None
         # The stored answers read by load_results (ids asked, answers found): read once per push.
         self._results: tuple[frozenset[str], dict[str, StoredResult]] | None = None
 
@@ -127,7 +130,10 @@ class SqlServerStore:
         job_ids, customer_ids, premises_ids = set(_uuids(jobs)), set(_uuids(customers)), set(_uuids(premises))
         if tech is None or not (job_ids or customer_ids or premises_ids):
             return set(), set(), set()
-        scope = scope_for(self.company, tech, self.now)
+        if (not customer_ids and not premises_ids and tech == self.technician_id
+                and all(i in self._job_scope for i in job_ids)):  # every job asked about was read already
+            return {str(i) for i in job_ids if self._job_scope[i]}, set(), set()
+        scope = self._scope() if tech == self.technician_id else scope_for(self.company, tech, self.now)
         j = Job.__table__.c
         wanted = [c.in_(list(ids)) for c, ids in ((j.id, job_ids), (j.customer_id, customer_ids),
                                                  (j.premises_id, premises_ids)) if ids]
@@ -148,6 +154,12 @@ class SqlServerStore:
                 if premises_id in premises_ids:
                     found_premises.add(str(premises_id))
         return found_jobs, found_customers, found_premises
+
+    def _scope(self) -> Any:
+        """The technician's scope window now (server/sync/scope.py), made once per push."""
+        if self._scope_now is None:
+            self._scope_now = scope_for(self.company, self.technician_id, self.now)
+        return self._scope_now
 
     def previously_assigned(self, technician_id: str, job_ids: Collection[str]) -> set[str]:
         """Jobs that were this technician's: assigned now (outside the window), in the audit log's
@@ -179,11 +191,17 @@ class SqlServerStore:
     def _select(self, collection: str, *where: Any) -> list[Row]:
         # Filtered by company on the rows read, not in SQL: with a company_id term SQLite prefers the
         # company's index (every row of the company) to the id / foreign-key index the caller names.
+        columns = wire_columns(collection)
+        judged = collection == "job" and self.technician_id is not None
+        if judged:  # whether each job read is the technician's: a push's scope question, answered in passing
+            columns = [*columns, predicate(self._scope(), "job").label("in_scope")]
         found = []
-        for r in self.session.execute(sa.select(*wire_columns(collection)).where(*where)):
+        for r in self.session.execute(sa.select(*columns).where(*where)):
             if r.company_id == self.company.id:
                 found.append(r)
                 self._raw[(collection, str(r.id))] = r
+                if judged:
+                    self._job_scope[r.id] = bool(r.in_scope)
             else:
                 self.foreign.add((collection, str(r.id)))
         data = dump_rows(collection, found)
