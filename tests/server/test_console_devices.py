@@ -167,3 +167,18 @@ def test_another_companys_tablet_is_not_found(console, make_tablet, make_company
     page = text(console.get(f"/console/devices?shown={foreign.device_id}"))
     assert 'id="received"' not in page
     assert _device(foreign.device_id).wipe is False and foreign.pull(cursor=None).status_code == 200
+
+
+def test_an_admin_may_revoke_as_with_the_api(app, console, make_user, make_tablet):
+    from server.auth.models import Role
+    from tests.conftest import PASSWORD
+    from tests.fixtures.console import Console
+
+    tablet, _ = synced_tablet(console, make_tablet)
+    make_user(console.company, Role.ADMIN, "con-admin")
+    admin = Console(app.test_client(), console.company, console.user)
+    assert admin.sign_in("con-admin", PASSWORD).status_code == 303
+    admin.refresh_csrf()
+    assert "上报遗失：注销并擦除</button>" in row(text(admin.get("/console/devices")), tablet.device_id)
+    resp = admin.post("/console/devices/revoke", data={"device_id": tablet.device_id, "erase": "1"})
+    assert resp.status_code == 303 and _device(tablet.device_id).wipe is True
