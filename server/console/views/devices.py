@@ -19,7 +19,7 @@ from server.console.actions import load, require_role, run
 from server.console.i18n import language, t
 from server.console.session import console_login_required
 from server.db import AuditEntry, utcnow
-from server.errors import not_found
+from server.errors import ApiError, not_found
 from server.extensions import db
 from server.people.models import Technician
 from server.sync.models import ConflictStatus, Device, SyncConflict
@@ -157,8 +157,9 @@ def _known(device_id: str) -> Device | None:
 
 def _received(device_id: str) -> dict[str, Any] | None:
     """What the server last received from one of the company's tablets (None when it has no such tablet)."""
-    device = find_device(g.user.company_id, device_id)
-    if device is None and not device_tokens(g.user.company_id, device_id):
+    try:
+        device = _known(device_id)
+    except ApiError:
         return None
     info = last_contact(g.user.company_id, device_id, device)
     info["wipe"] = bool(device and device.wipe)
