@@ -232,3 +232,36 @@ def test_a_cleanup_and_the_signature_it_names_apply_in_one_batch(tablet):
     (done,) = _walk(tablet, job, "completed")
     assert done["status"] == "applied"
 
+
+
+def test_every_pushed_change_is_audited_once_with_who_what_and_which_device(tablet):
+    """The push writes rows in bulk (server.db.write_synced_rows), not through the ORM: the audit log
+    must still name the technician and the device for each change, with the values before and after."""
+    from server.db import AuditEntry
+
+    job = _job(tablet, status=JobStatus.DISPATCHED)
+    other = make_job(tablet.company, make_household(tablet.company), technician=make_technician(tablet.company),
+                     window_start=in_hours(1))
+    db.session.commit()
+    before = db.session.scalar(sa.select(sa.func.max(AuditEntry.id))) or 0
+    note = _note(job, "检查完毕")
+    batch = [mutation("job", job.id, base_version=job.version, status="en_route"), note,
+             mutation("job", other.id, base_version=other.version, status="en_route")]  # out of scope
+    results = tablet.push(batch).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied", "applied", "rejected"]
+    entries = db.session.execute(sa.select(AuditEntry).where(AuditEntry.id > before).order_by(AuditEntry.id)).scalars().all()
+    assert sorted((e.entity, e.entity_id, e.action) for e in entries) == sorted(
+        [("job", str(job.id), "update"), ("note", note["row_id"], "create")])
+    for e in entries:
+        assert (e.actor_id, e.actor_name, e.device_id, e.company_id) == (
+            tablet.user.id, tablet.user.username, tablet.device_id, tablet.company.id)
+        assert e.at is not None
+    update = next(e for e in entries if e.entity == "job")
+    assert update.changes == {"status": ["dispatched", "en_route"]}
+    # A replay, and a change to the value the row already has, are not changes: no entry, no new version.
+    version = results[0]["version"]
+    tablet.push(batch)
+    same = mutation("job", job.id, base_version=version, status="en_route")
+    again = tablet.push([same]).get_json()["results"][0]
+    assert again["status"] in ("applied", "merged") and again["version"] == version
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.id > before)) == 2
