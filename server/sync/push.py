@@ -4,6 +4,12 @@ The core decides every mutation (ownership merge, scope, state machine, R3/R4 ga
 anything is written, then writes the batch at once: validate-then-apply, so a rejected mutation
 never sinks the others. This adapter adds what only the server database can check (a value the
 column cannot hold) and keeps the device's clock offset and what the device now holds.
+
+Cost (issue #3/#7): every read happens before any write, each row is read once (the check of ids
+taken by another company shares the core's load), the rows, audit entries, answers and the device
+ledger are written in bulk, and the company's change counter is taken late and once
+(server/db.py's ``write_synced_rows``): from the counter UPDATE to the commit only the rows, the
+answers and the ledger are written, so pushes of one company wait on each other as little as G4 allows.
 """
 
 from __future__ import annotations
