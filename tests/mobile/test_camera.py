@@ -4,6 +4,7 @@ on a device without one: either way the photo lands in the store's blob area wit
 from __future__ import annotations
 
 import io
+import time
 
 from mobile import camera as camera_module
 from mobile import headless
@@ -87,6 +88,9 @@ def test_capture_before_the_first_frame_says_so_and_keeps_the_popup(make_kivy_ap
     popup = next(w for w in Window.children if isinstance(w, camera_module.CapturePopup))
     assert popup.status.text == app.t("photo.not_ready")
     finger.tap("photo:cancel")
+    deadline = time.monotonic() + 5  # the popup fades out over real time: frames, however slow the machine
+    while [w for w in Window.children if isinstance(w, camera_module.CapturePopup)] and time.monotonic() < deadline:
+        headless.settle(1)
     assert not [w for w in Window.children if isinstance(w, camera_module.CapturePopup)]
     assert app.current_screen.ids.photo.text == app.t("hazard.photo")
     assert app.store.for_job("hazard", job["id"]) == []
