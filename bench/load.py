@@ -1,7 +1,8 @@
 """Load: N tablets doing their day against gunicorn + PostgreSQL for a fixed time; prints figures.
 
     .venv/bin/python bench/load.py [--tablets 200] [--duration 60] [--jobs 6] [--think 15] [--ramp 10]
-                                   [--workers 5] [--threads 8] [--postgres URL] [--cleanup-signature]
+                                   [--workers CORES] [--threads 128] [--postgres URL] [--cleanup-signature]
+                                   [--no-streams]
 
 1. A fresh PostgreSQL database next to ``--postgres`` (default FIELDSYNC_TEST_DATABASE_URL, else
    127.0.0.1:5432): migrated, one company with ``--tablets`` technicians, each with ``--jobs``
@@ -11,9 +12,13 @@
    cycles of a technician's day — the next step of the current visit (on the way, running late,
    check-in, a note, a hazard with a photo, start of work, cleanup, completion, departure) as the
    app's wire mutations, blobs uploaded first (HEAD, then PUT), a push, an incremental pull, then a
-   think time (uniform 0 … 2 × ``--think`` s).
+   think time (uniform 0 … 2 × ``--think`` s). With ``--streams`` (the default) each tablet also keeps
+   its change signal open as the app does online (``GET /sync/events`` read by a thread of its own,
+   reconnecting with Last-Event-ID when the server ends it), so every stream holds a gunicorn thread.
 4. Prints requests/s, p50/p95/p99 latency per kind and overall, errors (non-2xx, timeouts), and the
-   consistency check: every change the server acknowledged is on the server, exactly once.
+   consistency check: every change the server acknowledged is on the server, exactly once. With
+   streams: the change events received and the delay from a push that changed one of the tablet's
+   jobs (the push's answer) to the change event that covers that job's version.
 
 Traffic goes to 127.0.0.1 only; every loop ends with the time limit. The last line is JSON.
 """
@@ -71,6 +76,8 @@ class Stats:
     statuses: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # mutation result statuses
     acknowledged: list[tuple[str, str, str, str]] = field(default_factory=list)  # (mutation, collection, row, op)
     rejected: list[str] = field(default_factory=list)
+    events: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # SSE events by kind
+    signal_delays: list[float] = field(default_factory=list)  # push answered -> change event, seconds
 
     def record(self, kind: str, seconds: float, ok: bool, detail: str = "") -> None:
         """One request's latency, and an error when it failed."""
@@ -94,6 +101,10 @@ class LoadTablet:
         self.cleanup_signature = cleanup_signature
         self.outbox: list[dict[str, Any]] = []
         self.blobs: dict[str, bytes] = {}
+        self.signal_lock = threading.Lock()
+        self.awaiting: list[tuple[int, float]] = []  # (job version a push answered, when) not yet signalled
+        self.stream: requests.Response | None = None
+        self.stopped = threading.Event()
 
     def _call(self, kind: str, method: str, path: str, **kwargs: Any) -> requests.Response | None:
         started = time.perf_counter()
@@ -154,9 +165,13 @@ class LoadTablet:
                     self.stats.rejected.append(f"{m['collection']} {m['op']}: {r['reason']}")
                 else:
                     self.stats.acknowledged.append((m["mutation_id"], m["collection"], m["row_id"], m["op"]))
+        answered = time.monotonic()
         for r in results:
             if r.get("row"):
                 self._keep(r["row"])
+                if r["row"]["collection"] == "job":
+                    with self.signal_lock:
+                        self.awaiting.append((r["row"]["version"], answered))
         self.outbox, self.blobs = [], {}
         return True
 
@@ -239,6 +254,68 @@ class LoadTablet:
         self.progress[jid] = n + 1
         return step
 
+    # --- the change signal ----------------------------------------------------------------------------------
+    def listen(self, stop_at: float, start_after: float) -> None:
+        """Keep GET /sync/events open until ``stop_at`` (as mobile/change_signal.py does), reconnecting
+        with Last-Event-ID when the server ends the stream; count events and time the signals."""
+        time.sleep(start_after)
+        http = requests.Session()  # its own connection, as the app's change signal has
+        http.headers.update(self.http.headers)
+        last_id: str | None = None
+        while time.monotonic() < stop_at and not self.stopped.is_set():
+            headers = {"Accept": "text/event-stream", **({"Last-Event-ID": last_id} if last_id else {})}
+            try:
+                resp = http.get(self.url + "/sync/events", headers=headers, stream=True, timeout=(10, 40))
+            except requests.RequestException as exc:
+                self.stats.record("events_err", 0.0, False, type(exc).__name__)
+                time.sleep(2)
+                continue
+            if resp.status_code != 200:
+                self.stats.record("events_err", 0.0, False, str(resp.status_code))
+                resp.close()
+                time.sleep(2)
+                continue
+            self.stream = resp
+            event: dict[str, str] = {}
+            try:
+                for line in resp.iter_lines(decode_unicode=True):
+                    if line:
+                        if not line.startswith(":"):
+                            key, _, value = line.partition(": ")
+                            event[key] = value
+                        continue
+                    if event.get("id"):
+                        last_id = event["id"]
+                    if event.get("event"):
+                        self._event(event)
+                    event = {}
+            except Exception as exc:  # noqa: BLE001 - closing the stream from outside raises several kinds
+                if not self.stopped.is_set():
+                    self.stats.record("events_err", 0.0, False, type(exc).__name__)
+            finally:
+                resp.close()
+        http.close()
+
+    def _event(self, event: dict[str, str]) -> None:
+        arrived = time.monotonic()
+        with self.stats.lock:
+            self.stats.events[event["event"]] += 1
+        if event["event"] != "change":
+            return
+        version = json.loads(event["data"])["version"]
+        with self.signal_lock:
+            covered = [at for v, at in self.awaiting if v <= version]
+            self.awaiting = [(v, at) for v, at in self.awaiting if v > version]
+        with self.stats.lock:
+            self.stats.signal_delays += [max(0.0, arrived - at) for at in covered]
+
+    def stop_listening(self) -> None:
+        """Close the open stream (the listening thread sees it and returns)."""
+        self.stopped.set()
+        stream = self.stream
+        if stream is not None:
+            stream.close()
+
     def run(self, stop_at: float, think: float, start_after: float) -> None:
         """First sync, then cycles of work, push and pull with think time until ``stop_at``."""
         time.sleep(start_after)  # tablets are switched on over the ramp, not all in the same instant
@@ -253,7 +330,6 @@ class LoadTablet:
             self.pull()
             time.sleep(min(max(0.0, stop_at - time.monotonic()), self.rng.uniform(0, 2 * think)))
         self.push()  # what is left, so the check sees every change the server acknowledged
-        self.http.close()
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -328,8 +404,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=15.0,
                         help="mean seconds between a tablet's syncs (a real day: minutes; 15 s is ~20x denser)")
     parser.add_argument("--ramp", type=float, default=10.0, help="tablets start uniformly within this many s")
-    parser.add_argument("--workers", type=int, default=5, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gunicorn workers (default: cores)")
+    parser.add_argument("--threads", type=int, default=128, help="gunicorn threads per worker")
+    parser.add_argument("--streams", action=argparse.BooleanOptionalAction, default=True,
+                        help="each tablet keeps its /sync/events stream open (default; --no-streams: sync only)")
     parser.add_argument("--postgres", default=None)
     parser.add_argument("--cleanup-signature", action="store_true",
                         help="cleanup confirmed by a signature (signature + cleanup_confirmation in one push)")
@@ -359,13 +437,23 @@ def main(argv: list[str] | None = None) -> int:
         load_before = os.getloadavg()[0]
         started = time.monotonic()
         stop_at = started + args.duration
-        threads = [threading.Thread(target=t.run, args=(stop_at, args.think, rng.uniform(0, args.ramp)), daemon=True)
-                   for t in tablets]
-        for thread in threads:
+        threads, listeners = [], []
+        for t in tablets:
+            start_after = rng.uniform(0, args.ramp)
+            threads.append(threading.Thread(target=t.run, args=(stop_at, args.think, start_after), daemon=True))
+            if args.streams:
+                listeners.append(threading.Thread(target=t.listen, args=(stop_at, start_after), daemon=True))
+        for thread in threads + listeners:
             thread.start()
         for thread in threads:
             thread.join(timeout=args.duration + 120)
         elapsed = time.monotonic() - started
+        for t in tablets:
+            t.stop_listening()
+        for thread in listeners:
+            thread.join(timeout=10)
+        for t in tablets:
+            t.http.close()
         cpu_after = process_cpu(server.proc.pid, db.name)  # PostgreSQL backends of dropped pool connections are missed
         client_cpu = time.process_time() - client_before
         load_after = os.getloadavg()[0]
@@ -374,11 +462,13 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
         log_tail = server.log_tail(5)
         db.drop()
+    stream_errors = stats.latencies.pop("events_err", [])
     every = [v for values in stats.latencies.values() for v in values]
-    errors = sum(stats.errors.values())
+    errors = sum(n for kind, n in stats.errors.items() if not kind.startswith("events_err"))
     print(f"{len(every)} requests in {elapsed:.1f} s: {len(every) / elapsed:.1f} requests/s, "
           f"{args.tablets} tablets (think {args.think} s, ramp {args.ramp} s), "
-          f"gunicorn {args.workers} workers x {args.threads} threads")
+          f"gunicorn {args.workers} workers x {args.threads} threads, "
+          f"{'an open change signal stream per tablet' if args.streams else 'no change signal streams'}")
     for kind, values in sorted(stats.latencies.items()):
         print(f"  {kind:10s} n={len(values):6d} p50={percentile(values, 50):7.1f} ms "
               f"p95={percentile(values, 95):7.1f} ms p99={percentile(values, 99):7.1f} ms "
@@ -393,6 +483,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{pg_cpu:.1f} s = {pg_per_request:.1f} ms/request; the tablets (this process) {client_cpu:.1f} s; "
           f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores")
     print(f"errors: {errors} {dict(stats.errors)}")
+    delays = stats.signal_delays
+    if args.streams:
+        print(f"change signal: events {dict(stats.events)}, stream errors {len(stream_errors)}; push answered -> "
+              f"change event n={len(delays)} p50={percentile(delays, 50):.0f} ms p95={percentile(delays, 95):.0f} ms "
+              f"max={1000 * max(delays, default=0):.0f} ms")
     print(f"mutation results: {dict(stats.statuses)}; rejected reasons: "
           f"{dict(sorted((r, stats.rejected.count(r)) for r in set(stats.rejected)))}")
     print(f"consistency: {consistency}")
@@ -405,7 +500,9 @@ def main(argv: list[str] | None = None) -> int:
                       "errors": errors, "acknowledged": consistency["acknowledged"], "lost": lost,
                       "server_cpu_ms_per_request": round(per_request, 1),
                       "postgres_cpu_ms_per_request": round(pg_per_request, 1), "tablets_cpu_s": round(client_cpu, 1),
-                      "workers": args.workers, "threads": args.threads, "load_average": round(load_after, 1)}))
+                      "workers": args.workers, "threads": args.threads, "load_average": round(load_after, 1),
+                      "streams": args.streams, "events": dict(stats.events), "stream_errors": len(stream_errors),
+                      "signal_p95_ms": round(percentile(delays, 95), 1) if delays else None}))
     return 1 if errors or lost else 0
 
 

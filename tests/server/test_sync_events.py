@@ -127,3 +127,32 @@ def test_thirty_streams_cost_one_counter_read_a_second_and_only_the_right_tablet
         sa.event.remove(db.engine, "before_cursor_execute", count)
         for stream in streams:
             stream.close()
+
+
+def test_the_poller_survives_a_database_error_and_still_signals(tablet, live_server, app, monkeypatch, caplog):
+    from server.sync import events
+
+    monkeypatch.setitem(app.config, "SYNC_EVENTS_STREAM_SECONDS", 8)
+    real_poll, failures = events.ChangeHub.poll, []
+
+    def flaky(self, subs):
+        if not failures:
+            failures.append(1)
+            raise sa.exc.OperationalError("SELECT change_counter", {}, Exception("server closed the connection"))
+        real_poll(self, subs)
+
+    monkeypatch.setattr(events.ChangeHub, "poll", flaky)
+    customer = make_household(tablet.company)
+    quiet = make_job(tablet.company, customer, window_start=in_hours(3))
+    db.session.commit()
+    stream = requests.get(f"{live_server}/api/v1/sync/events", headers=tablet.headers, stream=True, timeout=30)
+    got: queue.Queue = queue.Queue()
+    threading.Thread(target=_events, args=(stream, got), daemon=True).start()
+    assert got.get(timeout=5)[1]["event"] == "hello"
+    job = db.session.get(Job, quiet.id)
+    job.technician_id, job.priority = tablet.technician.id, int(Priority.URGENT)
+    db.session.commit()
+    _, change = got.get(timeout=6)
+    assert failures and change["event"] == "change" and json.loads(change["data"])["urgent"] is True
+    assert "change signal poll failed" in caplog.text
+    stream.close()
