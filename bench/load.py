@@ -103,6 +103,7 @@ class LoadTablet:
         self.blobs: dict[str, bytes] = {}
         self.signal_lock = threading.Lock()
         self.awaiting: list[tuple[int, float]] = []  # (job version a push answered, when) not yet signalled
+        self.signalled = 0  # the highest version a change event announced
         self.stream: requests.Response | None = None
         self.stopped = threading.Event()
 
@@ -171,7 +172,10 @@ class LoadTablet:
                 self._keep(r["row"])
                 if r["row"]["collection"] == "job":
                     with self.signal_lock:
-                        self.awaiting.append((r["row"]["version"], answered))
+                        if r["row"]["version"] <= self.signalled:  # the signal beat the push's answer
+                            self.stats.signal_delays.append(0.0)
+                        else:
+                            self.awaiting.append((r["row"]["version"], answered))
         self.outbox, self.blobs = [], {}
         return True
 
@@ -279,6 +283,8 @@ class LoadTablet:
             event: dict[str, str] = {}
             try:
                 for line in resp.iter_lines(decode_unicode=True):
+                    if self.stopped.is_set():
+                        break  # a keep-alive comment comes every 15 s at the latest
                     if line:
                         if not line.startswith(":"):
                             key, _, value = line.partition(": ")
@@ -304,6 +310,7 @@ class LoadTablet:
             return
         version = json.loads(event["data"])["version"]
         with self.signal_lock:
+            self.signalled = max(self.signalled, version)
             covered = [at for v, at in self.awaiting if v <= version]
             self.awaiting = [(v, at) for v, at in self.awaiting if v > version]
         with self.stats.lock:
@@ -450,8 +457,8 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.monotonic() - started
         for t in tablets:
             t.stop_listening()
-        for thread in listeners:
-            thread.join(timeout=10)
+        for thread in listeners:  # each sees the stop at its next line (a keep-alive at the latest: 15 s)
+            thread.join(timeout=max(0.1, elapsed + 20 - (time.monotonic() - started)))
         for t in tablets:
             t.http.close()
         cpu_after = process_cpu(server.proc.pid, db.name)  # PostgreSQL backends of dropped pool connections are missed

@@ -49,7 +49,11 @@ def gunicorn_options(settings: ServerSettings, config: ProductionConfig) -> dict
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
-        # gthread: a /sync/events stream occupies a thread, not a whole worker process.
+        # gthread: a /sync/events stream occupies a thread, not a whole worker process. The thread
+        # waits on a queue fed by the worker's one change poller (server/sync/events.py), so it costs
+        # memory, not CPU or queries: size threads per worker for the online tablets it serves plus
+        # sync headroom (default 128; docs/deploy.md). A stream beyond a worker's threads would wait
+        # in its queue, and every request of that worker behind it.
         "worker_class": "gthread",
         "threads": settings.threads,
         "timeout": settings.timeout,
