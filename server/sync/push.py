@@ -77,7 +77,23 @@ def push_batch(session: Session, ctx: SyncContext, req: PushRequest, received: d
     it = iter(answered)
     results = [refused[i] if i in refused else next(it) for i in range(len(req.mutations))]
     _note_held(session, ctx, results)
+    _owe_follow_ups(session, results, received)
     return PushResponse(results=results, server_time=now)
+
+
+def _owe_follow_ups(session: Session, results: list[MutationResult], at: dt.datetime) -> None:
+    """R6: a visit completed on the tablet owes the customer a follow-up call, as a completion in the
+    office does (jobs.service.after_status_change); made once per job, however often it is sent."""
+    from server.followups.service import create_follow_up_for_job
+    from server.jobs.models import Job
+
+    done = {as_uuid(r.row.id) for r in results
+            if r.status is not ResultStatus.REJECTED and r.row is not None and r.row.collection == "job"
+            and not r.row.deleted and r.row.data.get("status") == "completed"}
+    for job_id in sorted(j for j in done if j is not None):
+        job = session.get(Job, job_id)
+        if job is not None:
+            create_follow_up_for_job(job, now=at)
 
 
 def _ids_taken_elsewhere(store: SqlServerStore, mutations: list) -> set[tuple[str, str]]:

@@ -265,3 +265,25 @@ def test_every_pushed_change_is_audited_once_with_who_what_and_which_device(tabl
     again = tablet.push([same]).get_json()["results"][0]
     assert again["status"] in ("applied", "merged") and again["version"] == version
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.id > before)) == 2
+
+
+def test_a_visit_completed_on_the_tablet_owes_the_customer_one_follow_up_call(tablet):
+    """R6: whoever completes a visit, customer service gets a call to make — the tablet's completion
+    arrives by push (bulk writer, not the ORM), and a replayed or repeated completion makes no second one."""
+    from server.followups.models import FollowUpTask
+
+    job = _job(tablet)
+    _walk(tablet, job, "on_site", "in_progress")
+    make_cleanup(db.session.get(Job, job.id))
+    db.session.commit()
+    before = dt.datetime.now(dt.UTC)
+    (done,) = _walk(tablet, job, "completed")
+    assert done["status"] == "applied", done
+    db.session.expire_all()
+    tasks = db.session.scalars(sa.select(FollowUpTask).where(FollowUpTask.job_id == job.id)).all()
+    assert len(tasks) == 1 and tasks[0].customer_id == job.customer_id
+    assert tasks[0].due_at > before  # the next working day, counted from when it was received
+    (again,) = _walk(tablet, job, "completed")  # a second completion (another tablet's, say) changes nothing
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowUpTask)
+                             .where(FollowUpTask.job_id == job.id)) == 1
