@@ -50,6 +50,8 @@ CLEANUP_REQUIRED = "cleanup_required"
 MUTATION_ID_REUSED = "mutation_id_reused"
 INVALID_VALUE = "invalid_value"
 CONTENT_HASH_MISMATCH = "content_hash_mismatch"
+# Taken with a value the server set by a rule (answered ``merged``; listed with the rejections for its message).
+HAZARD_DEADLINE_SET = "hazard_deadline_set"
 
 # Conflict rules: the mutation was taken as far as the rule allows; the losing value is recorded.
 PLAN_DISPATCH_WINS = "plan_dispatch_wins"
@@ -110,6 +112,12 @@ REJECTIONS: dict[str, Reason] = {
             "a client bug: park it; never reuse a mutation_id for a different change",
         ),
         Reason(INVALID_VALUE, "{collection}.{field}: {detail}.", PARK),
+        Reason(
+            HAZARD_DEADLINE_SET,
+            "The {severity} hazard was recorded; its rectification deadline was set to {deadline} by R16 "
+            "({detail}).",
+            "take the row the answer carries (merged): the deadline the customer is told is the server's",
+        ),
         Reason(
             CONTENT_HASH_MISMATCH,
             "The quote's content_hash {declared} does not match its content ({actual}).",

@@ -17,6 +17,7 @@ from typing import Any
 from sync import PROTOCOL_VERSION
 from sync import reasons as R
 from sync.collections import ORDER, REGISTRY, CollectionSpec, Keyset
+from sync.domain import hazards
 from sync.merge import DISPATCHER, Decision, conflict_record, decide, reject
 from sync.ports import ServerStore
 from sync.records import (
@@ -297,6 +298,8 @@ class ServerCore:
         decision = decide(batch.row(m.collection, m.row_id), m, spec, principal, batch)
         if m.collection == "visit_event" and decision.create:
             decision = replace(decision, writes={**decision.writes, **_clock_fields(m.fields, device_now, now)})
+        if m.collection == "hazard" and decision.status is not ResultStatus.REJECTED:
+            decision = _hazard_deadline(decision, batch.row(m.collection, m.row_id))
         if late and decision.status is not ResultStatus.REJECTED:
             job_row = batch.row("job", str(job)) if job is not None else None
             holder = job_row.data.get("technician_id") if job_row else None
@@ -383,6 +386,29 @@ def _clock_fields(fields: dict[str, Any], device_now: str, server_now: str) -> d
     except (KeyError, TypeError, ValueError):
         return {"received_at": server_now}
     return {"received_at": server_now, "clock_offset_s": offset, "corrected_at": corrected}
+
+
+def _hazard_deadline(decision: Decision, row: Row | None) -> Decision:
+    """R16 on the server (G10): a hazard's rectification deadline is never later than its severity
+    allows, nor before it was found. Such a deadline is replaced by the rule's and the hazard is kept,
+    answered ``merged`` with the reason: a safety fact is never refused over its deadline."""
+    current = {**(row.data if row is not None else {}), **decision.writes}
+    severity, found, due = current.get("severity"), current.get("found_at"), current.get("rectify_by")
+    if severity is None or found is None:
+        return decision
+    try:
+        found_at = dt.datetime.fromisoformat(found) if isinstance(found, str) else found
+        latest = hazards.rectify_by(str(severity), found_at)
+    except (TypeError, ValueError):
+        return decision  # an unreadable time or severity is refused by the field checks, not here
+    problem = hazards.deadline_problem(str(severity), found_at, due) if due is not None else "no deadline"
+    if problem is None:
+        return decision
+    status = ResultStatus.MERGED if decision.status is ResultStatus.APPLIED else decision.status
+    message = R.rejection_message(R.HAZARD_DEADLINE_SET, severity=severity, deadline=latest.isoformat(),
+                                  detail=problem)
+    return replace(decision, status=status, writes={**decision.writes, "rectify_by": latest.isoformat()},
+                   reason=decision.reason or R.HAZARD_DEADLINE_SET, message=decision.message or message)
 
 
 def _read_only(spec: CollectionSpec, m: Mutation) -> Decision:

@@ -287,3 +287,31 @@ def test_a_visit_completed_on_the_tablet_owes_the_customer_one_follow_up_call(ta
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowUpTask)
                              .where(FollowUpTask.job_id == job.id)) == 1
+
+
+def test_a_hazard_promised_later_than_r16_allows_is_kept_with_the_rules_deadline(tablet):
+    """G10 for R16: the tablet's deadline may be stricter than the rule's, never later; a later one is
+    replaced by the rule's and the hazard is still recorded (a safety fact is never refused)."""
+    from server.visits.models import Hazard
+    from sync.domain.hazards import CRITICAL_RECTIFY_WITHIN, MINOR_RECTIFY_WITHIN
+
+    job = _job(tablet)
+    found = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    def hazard(severity: str, rectify_by: dt.datetime) -> dict:
+        return mutation("hazard", uuid.uuid4(), "create", job_id=str(job.id), customer_id=str(job.customer_id),
+                        premises_id=str(job.premises_id), severity=severity, description="软管老化",
+                        found_at=found.isoformat(), rectify_by=rectify_by.isoformat())
+
+    late = hazard("critical", found + dt.timedelta(days=30))
+    strict = hazard("minor", found + dt.timedelta(days=1))
+    before = hazard("minor", found - dt.timedelta(hours=1))
+    resp = tablet.push([late, strict, before]).get_json()["results"]
+    assert [r["status"] for r in resp] == ["merged", "applied", "merged"], resp
+    assert resp[0]["reason"] == "hazard_deadline_set" and "R16" in resp[0]["message"]
+    db.session.expire_all()
+    stored = {str(h.id): h.rectify_by for h in db.session.scalars(sa.select(Hazard)).all()}
+    assert stored[late["row_id"]] == found + CRITICAL_RECTIFY_WITHIN
+    assert stored[strict["row_id"]] == found + dt.timedelta(days=1)  # a stricter promise stands
+    assert stored[before["row_id"]] == found + MINOR_RECTIFY_WITHIN
+    assert dt.datetime.fromisoformat(resp[0]["row"]["data"]["rectify_by"]) == found + CRITICAL_RECTIFY_WITHIN
