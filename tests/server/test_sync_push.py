@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -315,3 +316,36 @@ def test_a_hazard_promised_later_than_r16_allows_is_kept_with_the_rules_deadline
     assert stored[strict["row_id"]] == found + dt.timedelta(days=1)  # a stricter promise stands
     assert stored[before["row_id"]] == found + MINOR_RECTIFY_WITHIN
     assert dt.datetime.fromisoformat(resp[0]["row"]["data"]["rectify_by"]) == found + CRITICAL_RECTIFY_WITHIN
+
+
+def test_meter_work_on_the_tablet_updates_the_household_file(tablet):
+    """R12/R15: an exchange recorded on site (removal + install readings) puts the new serial on the
+    meter, installed that day, verification due after the old meter's period, with its start reading;
+    a reading sent late never replaces a newer one; the tablet pulls the changed meter."""
+    from server.customers.models import Meter
+
+    job = _job(tablet)
+    meter = db.session.scalars(sa.select(Meter).where(Meter.premises_id == job.premises_id)).one()
+    meter.installed_on, meter.calibration_due_on = dt.date(2016, 5, 1), dt.date(2026, 5, 1)
+    db.session.commit()
+    old_version, now = meter.version, dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    def reading(kind: str, value: float, at: dt.datetime, **extra) -> dict:
+        return mutation("meter_reading", uuid.uuid4(), "create", meter_id=str(meter.id), job_id=str(job.id),
+                        kind=kind, reading=value, read_at=at.isoformat(), **extra)
+
+    resp = tablet.push([reading("removal", 1234.5, now, serial_seen=meter.serial),
+                        reading("install", 0.3, now, new_serial="JT26NEW0001")]).get_json()["results"]
+    assert [r["status"] for r in resp] == ["applied", "applied"], resp
+    db.session.expire_all()
+    meter = db.session.get(Meter, meter.id)
+    local_today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    assert (meter.serial, meter.installed_on, meter.last_reading) == ("JT26NEW0001", local_today, 0.3)
+    assert meter.calibration_due_on == local_today + (dt.date(2026, 5, 1) - dt.date(2016, 5, 1))
+    assert meter.version > old_version
+    late = tablet.push([reading("routine", 999.0, now - dt.timedelta(days=2))]).get_json()["results"]
+    assert late[0]["status"] == "applied"
+    db.session.expire_all()
+    assert db.session.get(Meter, meter.id).last_reading == 0.3  # the older reading did not win
+    rows, _revoked = tablet.pull_all()
+    assert rows[("meter", str(meter.id))]["data"]["serial"] == "JT26NEW0001"
