@@ -104,7 +104,6 @@ class LoadTablet:
         self.signal_lock = threading.Lock()
         self.awaiting: list[tuple[int, float]] = []  # (job version a push answered, when) not yet signalled
         self.signalled = 0  # the highest version a change event announced
-        self.stream: requests.Response | None = None
         self.stopped = threading.Event()
 
     def _call(self, kind: str, method: str, path: str, **kwargs: Any) -> requests.Response | None:
@@ -279,7 +278,6 @@ class LoadTablet:
                 resp.close()
                 time.sleep(2)
                 continue
-            self.stream = resp
             event: dict[str, str] = {}
             try:
                 for line in resp.iter_lines(decode_unicode=True):
@@ -295,7 +293,7 @@ class LoadTablet:
                     if event.get("event"):
                         self._event(event)
                     event = {}
-            except Exception as exc:  # noqa: BLE001 - closing the stream from outside raises several kinds
+            except Exception as exc:  # noqa: BLE001 - the server going away mid-read raises several kinds
                 if not self.stopped.is_set():
                     self.stats.record("events_err", 0.0, False, type(exc).__name__)
             finally:
@@ -306,22 +304,15 @@ class LoadTablet:
         arrived = time.monotonic()
         with self.stats.lock:
             self.stats.events[event["event"]] += 1
-        if event["event"] != "change":
-            return
         version = json.loads(event["data"])["version"]
         with self.signal_lock:
             self.signalled = max(self.signalled, version)
             covered = [at for v, at in self.awaiting if v <= version]
             self.awaiting = [(v, at) for v, at in self.awaiting if v > version]
+        if event["event"] != "change":
+            return  # a hello: what it covers was answered before this stream was open, not signalled
         with self.stats.lock:
             self.stats.signal_delays += [max(0.0, arrived - at) for at in covered]
-
-    def stop_listening(self) -> None:
-        """Close the open stream (the listening thread sees it and returns)."""
-        self.stopped.set()
-        stream = self.stream
-        if stream is not None:
-            stream.close()
 
     def run(self, stop_at: float, think: float, start_after: float) -> None:
         """First sync, then cycles of work, push and pull with think time until ``stop_at``."""
@@ -455,8 +446,8 @@ def main(argv: list[str] | None = None) -> int:
         for thread in threads:
             thread.join(timeout=args.duration + 120)
         elapsed = time.monotonic() - started
-        for t in tablets:
-            t.stop_listening()
+        for t in tablets:  # not closed from here: closing waits for the reading thread's next line
+            t.stopped.set()
         for thread in listeners:  # each sees the stop at its next line (a keep-alive at the latest: 15 s)
             thread.join(timeout=max(0.1, elapsed + 20 - (time.monotonic() - started)))
         for t in tablets:

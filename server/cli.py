@@ -50,7 +50,7 @@ def demo_data(households: int, reset: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--production", is_flag=True, help="run gunicorn workers against PostgreSQL (docs/deploy.md)")
-@click.option("--workers", default=None, type=int, help="gunicorn workers (default FIELDSYNC_WORKERS or 2 x cores + 1)")
+@click.option("--workers", default=None, type=int, help="gunicorn workers (default FIELDSYNC_WORKERS or cores)")
 def serve(host: str, port: int, production: bool, workers: int | None) -> None:
     """Run the server (development server; --production: gunicorn configured by the environment)."""
     if production:

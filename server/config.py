@@ -117,7 +117,9 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
-    threads: int = 8
+    # Each online tablet holds one /sync/events stream (a thread waiting on a queue: cheap), so a
+    # worker needs a thread per stream it serves plus headroom for sync requests (docs/deploy.md).
+    threads: int = 128
     timeout: int = 60
     graceful_timeout: int = 30
     forwarded_allow_ips: str = "127.0.0.1"
@@ -129,7 +131,7 @@ class ServerSettings:
         return cls(
             host=env.get("FIELDSYNC_HOST", cls.host),
             port=_int(env, "FIELDSYNC_PORT", cls.port),
-            workers=_int(env, "FIELDSYNC_WORKERS", (os.cpu_count() or 1) * 2 + 1),
+            workers=_int(env, "FIELDSYNC_WORKERS", os.cpu_count() or 1),
             threads=_int(env, "FIELDSYNC_THREADS", cls.threads),
             timeout=_int(env, "FIELDSYNC_TIMEOUT", cls.timeout),
             graceful_timeout=_int(env, "FIELDSYNC_GRACEFUL_TIMEOUT", cls.graceful_timeout),
