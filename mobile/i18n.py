@@ -316,6 +316,13 @@ _WORDS: dict[str, tuple[str, str]] = {
     "unlock.locked": ("本机已锁定，数据没有被删除。请联系调度或技术支持。", "Locked. Nothing was erased: call dispatch or support."),
     "unlock.no_key": ("本机没有密钥，请重新登录", "No key on this tablet: sign in again"),
     "unlock.pin_changed": ("PIN 码已更新", "PIN changed"),
+    "unlock.current_pin": ("当前 PIN 码", "Current PIN"),
+    "unlock.next": ("下一步", "Next"),
+    "unlock.change_pin_hint": ("修改 PIN 码前，请先输入当前 PIN 码。", "Enter your current PIN before choosing a new one."),
+    "unlock.change_new_hint": ("请输入新的 PIN 码两次。", "Enter the new PIN twice."),
+    "unlock.change_locked": ("PIN 码错误次数过多，无法修改；下次启动请用账号密码解锁（数据不会被删除）",
+                             "Too many wrong PINs: the PIN cannot be changed now; the next start asks for the account "
+                             "password (nothing is erased)"),
     "login.wiped": ("本机曾被报告丢失，数据已全部清除。请重新登录。", "This tablet was reported lost and its data was erased. Sign in again."),
     "login.then_pin": ("登录成功。请设置本机的 PIN 码。", "Signed in. Now choose this tablet's PIN."),
     # parked changes (refused by the server): the technician decides

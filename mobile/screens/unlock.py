@@ -8,7 +8,7 @@ from kivy.properties import StringProperty
 from mobile.screens import BaseScreen
 
 HINTS = {"setup": "unlock.setup_hint", "pin": "unlock.pin_hint", "password": "unlock.password_hint",
-         "new_pin": "unlock.new_pin_hint", "locked": "unlock.locked_hint"}
+         "new_pin": "unlock.new_pin_hint", "locked": "unlock.locked_hint", "change_pin": "unlock.change_pin_hint"}
 
 
 class UnlockScreen(BaseScreen):
@@ -19,7 +19,7 @@ class UnlockScreen(BaseScreen):
 
     def refresh(self) -> None:
         vm = self.app.unlock_vm
-        if self.mode not in ("setup", "new_pin"):
+        if self.mode not in ("setup", "new_pin", "change_pin"):
             self.mode = vm.mode()
         legacy = self.mode == "setup" and vm.legacy()
         self.hint = self.t("unlock.legacy_hint" if legacy else HINTS[self.mode])
@@ -41,6 +41,14 @@ class UnlockScreen(BaseScreen):
             outcome = vm.setup(pin, confirm, password=app.pending_password())
         elif self.mode == "new_pin":
             outcome = vm.new_pin(app.data_key, pin, confirm)
+        elif self.mode == "change_pin":
+            outcome = vm.verify_pin(app.data_key, pin)
+            if outcome.ok:  # the current PIN was right: now the new one, twice
+                self.mode = "new_pin"
+                self.hint = self.t(outcome.message)
+            else:
+                self.say(outcome.message, **outcome.values)
+            return
         else:
             return
         self.say(outcome.message, **outcome.values)

@@ -18,8 +18,9 @@ from mobile.store import DeviceStore, encrypt_plaintext_store, is_plaintext
 from mobile.wipe import erase_device
 
 # What the screen shows: choose a PIN | enter it | enter the password (PIN locked) | choose a new PIN
-# after the password | nothing opens it (support).
-MODES = ("setup", "pin", "password", "new_pin", "locked")
+# after the password (or after the current PIN, when changing it) | nothing opens it (support) |
+# the current PIN before changing it.
+MODES = ("setup", "pin", "password", "new_pin", "locked", "change_pin")
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,20 @@ class UnlockViewModel:
         except NoKey:
             return self._fail("unlock.no_key")
         return self._open(key, mode_after=mode_after)
+
+    def verify_pin(self, key: bytes, pin: str) -> UnlockOutcome:
+        """Changing the PIN from the open app asks for the current one first, so a tablet left unlocked
+        cannot be re-keyed by someone else. A wrong PIN counts toward the lock as at a cold start; once
+        locked, the change is refused here and the next start asks for the account password."""
+        try:
+            current = self.keys.unlock(pin)
+        except WrongSecret as exc:
+            return UnlockOutcome(False, "unlock.wrong_pin", "change_pin", {"left": exc.left})
+        except (Locked, NoKey):
+            return UnlockOutcome(False, "unlock.change_locked", "change_pin")
+        if current != key:  # another store's key file: never re-key this one with it
+            return UnlockOutcome(False, "unlock.no_key", "change_pin")
+        return UnlockOutcome(True, "unlock.change_new_hint", "new_pin", key=key)
 
     def new_pin(self, key: bytes, pin: str, confirm: str) -> UnlockOutcome:
         """Set a new PIN for the open store (after the password, or from the sync screen)."""

@@ -151,6 +151,26 @@ def test_the_pin_flow_first_sign_in_cold_start_lock_password_new_pin(tmp_path):
     again.store.close()
 
 
+def test_changing_the_pin_asks_for_the_current_one_first(tmp_path):
+    """A tablet left unlocked cannot be re-keyed by someone who does not know its PIN."""
+    vm = UnlockViewModel(tmp_path / "device.sqlite", kdf=CHEAP)
+    first = vm.setup("135790", "135790", password="pw")
+    key = first.key
+    wrong = vm.verify_pin(key, "000000")
+    assert not wrong.ok and wrong.message == "unlock.wrong_pin" and wrong.values == {"left": 4}
+    assert wrong.mode == "change_pin"
+    right = vm.verify_pin(key, "135790")
+    assert right.ok and right.mode == "new_pin"
+    assert vm.new_pin(key, "246801", "246801").ok
+    first.store.close()
+    assert not vm.unlock("135790").ok and vm.unlock("246801").ok
+    for _ in range(ks.MAX_PIN_ATTEMPTS):
+        vm.verify_pin(key, "000000")
+    locked = vm.verify_pin(key, "246801")
+    assert not locked.ok and locked.message == "unlock.change_locked"  # the lock holds here too
+    assert vm.mode() == "password"
+
+
 def test_password_failures_lock_fully_and_erase_nothing(tmp_path):
     vm = UnlockViewModel(tmp_path / "device.sqlite", kdf=CHEAP)
     vm.setup("135790", "135790", password="secret").store.close()

@@ -49,6 +49,31 @@ def test_a_cold_start_shows_the_pin_screen_and_only_the_right_pin_opens_the_rout
     assert len(app.current_screen.ids.rv.data) == 5
 
 
+def test_changing_the_pin_from_the_sync_screen_asks_for_the_current_pin_first(cold_app, finger):
+    app = cold_app
+    app.current_screen.ids.pin.text = DEMO_PIN
+    finger.tap("submit")
+    assert app.manager.current == "route"
+    app.go("sync")
+    finger.tap("change_pin")
+    screen = app.current_screen
+    assert app.manager.current == "unlock" and screen.mode == "change_pin"
+    assert screen.ids.confirm.disabled  # only the current PIN is asked first
+    screen.ids.pin.text = "999999"
+    finger.tap("submit")
+    assert screen.mode == "change_pin" and screen.message == app.t("unlock.wrong_pin", left=4)
+    screen.ids.pin.text = DEMO_PIN
+    finger.tap("submit")
+    assert screen.mode == "new_pin" and not screen.ids.confirm.disabled
+    screen.ids.pin.text = screen.ids.confirm.text = "246801"
+    finger.tap("submit")
+    assert app.manager.current == "route"
+    opened = app.unlock_vm.unlock("246801")  # the new PIN opens the store; the old one no longer does
+    assert opened.ok
+    opened.store.close()
+    assert not app.unlock_vm.unlock(DEMO_PIN).ok
+
+
 def test_a_parked_fact_is_discarded_only_after_the_confirmation(make_kivy_app, finger):
     app = make_kivy_app(demo_jobs=3)
     job = sorted((j for j in app.store.all("job") if j.get("route_order")), key=lambda j: j["route_order"])[0]
