@@ -34,6 +34,14 @@ def iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat()
 
 
+def job_on_tablet(store: DeviceStore, job_id: str) -> dict:
+    """The job as the tablet sees it now; KeyError when it is not (or no longer) on this tablet."""
+    job = store.get("job", job_id)
+    if job is None:
+        raise KeyError(f"job {job_id} is not on this tablet")
+    return job
+
+
 class ViewModel:
     """A view-model over the device store; screens subscribe with ``bind`` to hear about changes.
 

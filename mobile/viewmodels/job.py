@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from mobile.viewmodels.base import ViewModel, parse_time
+from mobile.viewmodels.base import ViewModel, job_on_tablet, parse_time
 
 CALIBRATION_DUE_SOON_DAYS = 30
 OPEN_HAZARD = frozenset({"open", "rectification_scheduled"})
@@ -81,9 +81,7 @@ class JobDetailViewModel(ViewModel):
 
     def load(self, job_id: str) -> HouseholdFile:
         """Read the file from the store."""
-        job = self.store.get("job", job_id)
-        if job is None:
-            raise KeyError(f"job {job_id} is not on this tablet")
+        job = job_on_tablet(self.store, job_id)
         today = self.now().astimezone(self.tz).date()
         customer = self.store.get("customer", job.get("customer_id", "")) or {}
         premises = self.store.get("premises", job.get("premises_id", "")) or {}

@@ -20,7 +20,7 @@ from typing import Any
 from mobile import i18n
 from mobile.session import Session
 from mobile.store import DeviceStore
-from mobile.viewmodels.base import ViewModel, iso, parse_time
+from mobile.viewmodels.base import ViewModel, iso, job_on_tablet, parse_time
 from mobile.viewmodels.checklist import InvalidAnswer
 
 KINDS = ("routine", "removal", "install", "fault")
@@ -80,10 +80,7 @@ class MeterViewModel(ViewModel):
     @property
     def job(self) -> dict[str, Any]:
         """The job as the tablet sees it."""
-        job = self.store.get("job", self.job_id)
-        if job is None:
-            raise KeyError(f"job {self.job_id} is not on this tablet")
-        return job
+        return job_on_tablet(self.store, self.job_id)
 
     def meters(self) -> list[MeterWork]:
         """The household's meters, the one the job names first."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from mobile.session import Session
 from mobile.store import DeviceStore
-from mobile.viewmodels.base import ViewModel, iso, parse_time
+from mobile.viewmodels.base import ViewModel, iso, job_on_tablet, parse_time
 from sync.domain.jobs import JobStatus, can_transition
 from sync.domain.visits import Gate, can_complete, can_start_work, gate_for_status
 
@@ -76,10 +76,7 @@ class VisitViewModel(ViewModel):
     @property
     def job(self) -> dict[str, Any]:
         """The job as the tablet sees it now."""
-        job = self.store.get("job", self.job_id)
-        if job is None:
-            raise KeyError(f"job {self.job_id} is not on this tablet")
-        return job
+        return job_on_tablet(self.store, self.job_id)
 
     def rows(self, collection: str) -> list[dict[str, Any]]:
         """This job's live rows of a collection."""
