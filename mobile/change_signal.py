@@ -22,12 +22,15 @@ from typing import Any
 import requests
 
 from sync import PROTOCOL_VERSION
+from sync.engine import Backoff
 from sync.wire import PROTOCOL_VERSION_HEADER
 
 log = logging.getLogger("fieldsync.mobile.signal")
 
 EVENTS_PATH = "/api/v1/sync/events"
-BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # after each failed attempt in a row
+# After failed attempts in a row: the sync engine's exponential back-off with full jitter, 1 s doubling
+# to a 60 s cap, so a hundred tablets coming back online do not reconnect in one instant.
+BACKOFF = Backoff(base=1.0, cap=60.0)
 READ_TIMEOUT = 45.0  # the server sends a keep-alive every 15 s: silence this long is a dead connection
 CONNECT_TIMEOUT = 10.0
 SIGNED_OUT_WAIT = 5.0  # how often to look again for a token while nobody is signed in
@@ -78,13 +81,6 @@ def parse_events(lines: Iterable[str]) -> Iterator[Event]:
             data.append(value)
         elif field == "id":
             ident = value
-
-
-def backoff(failures: int, rng: Callable[[], float] = random.random) -> float:
-    """Seconds to wait after ``failures`` failed attempts in a row: growing, capped, jittered
-    (0.5–1.0 of the step) so a hundred tablets coming back online do not reconnect in one instant."""
-    step = BACKOFF_SECONDS[min(max(failures, 1), len(BACKOFF_SECONDS)) - 1]
-    return step * (0.5 + rng() / 2)
 
 
 class ChangeListener:
@@ -157,7 +153,7 @@ class ChangeListener:
             if self._stop.is_set() or self.state == "refused":
                 continue
             self.state = "backing_off"
-            self._stop.wait(backoff(self.failures, self._rng) if self.failures else 0.2)
+            self._stop.wait(BACKOFF.delay(self.failures, self._rng) if self.failures else 0.2)
 
     def _listen(self, creds: Credentials) -> None:
         self.state = "connecting"

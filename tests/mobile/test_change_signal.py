@@ -11,11 +11,12 @@ import uuid
 import requests
 
 from mobile import change_signal, headless
-from mobile.change_signal import ChangeListener, Credentials, SyncOnSignal, backoff, parse_events
+from mobile.change_signal import ChangeListener, Credentials, SyncOnSignal, parse_events
 from server.auth.models import Role
 from server.extensions import db
 from server.jobs.models import Job
 from server.org.models import Company
+from sync.engine import Backoff
 from tests.conftest import PASSWORD
 
 
@@ -28,8 +29,8 @@ def test_events_are_parsed_from_the_stream_lines():
 
 
 def test_backoff_grows_is_capped_and_jittered():
-    assert [backoff(n, lambda: 1.0) for n in (1, 2, 3, 4, 5, 6, 7, 50)] == [1, 2, 5, 10, 30, 60, 60, 60]
-    assert backoff(3, lambda: 0.0) == 2.5  # half the step at least: tablets spread out
+    assert [change_signal.BACKOFF.delay(n, lambda: 1.0) for n in (1, 2, 3, 4, 6, 7, 50)] == [1, 2, 4, 8, 32, 60, 60]
+    assert change_signal.BACKOFF.delay(3, lambda: 0.5) == 2  # jittered: tablets spread out
 
 
 class FakeResponse:
@@ -64,7 +65,7 @@ class FakeHttp:
 
 
 def test_listener_reconnects_with_backoff_and_resumes_from_the_last_event(monkeypatch):
-    monkeypatch.setattr(change_signal, "BACKOFF_SECONDS", (0.05, 0.1, 0.2))
+    monkeypatch.setattr(change_signal, "BACKOFF", Backoff(base=0.05, cap=0.2))
     changes: list[dict] = []
     http = FakeHttp([
         requests.ConnectionError("offline"),
