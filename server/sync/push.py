@@ -119,6 +119,58 @@ def _follow_meter_readings(session: Session, ctx: SyncContext, results: list[Mut
 
 
 def _owe_follow_ups(session: Session, results: list[MutationResult], at: dt.datetime) -> None:
+    """What follows a completion follows one made on the tablet too: the office's own hook
+    (jobs.service.after_status_change: the follow-up call R6 owes the customer). A replayed answer
+    comes through here again, so what the hook does must be once per job (it is)."""
+    from server.jobs.models import Job, JobStatus
+    from server.jobs.service import after_status_change
+
+    done = {as_uuid(r.row.id) for r in results
+            if r.status is not ResultStatus.REJECTED and r.row is not None and r.row.collection == "job"
+            and not r.row.deleted and r.row.data.get("status") == "completed"}
+    for job_id in sorted(j for j in done if j is not None):
+        job = session.get(Job, job_id)
+        if job is not None:
+            after_status_change(job, JobStatus.COMPLETED, at=at)
+
+
+def _follow_meter_readings(session: Session, ctx: SyncContext, results: list[MutationResult]) -> None:
+    """R12/R15: the household file follows the meter work recorded on site. The meter's last reading
+    is the newest one taken; an ``install`` reading (a meter exchange) puts the new serial on the meter's
+    place, installed that day, verification due after the same period as the meter it replaced. The
+    meter row changes like any office change (new version, audited): the tablets pull it."""
+    from server.customers.models import Meter, MeterStatus
+    from server.jobs.calendar import local_date
+
+    for r in results:
+        row = r.row
+        if r.status is ResultStatus.REJECTED or row is None or row.collection != "meter_reading" or row.deleted:
+            continue
+        data = row.data
+        meter = session.get(Meter, as_uuid(data.get("meter_id")))
+        try:
+            read_at = dt.datetime.fromisoformat(str(data.get("read_at")))
+            reading = float(data.get("reading"))
+        except (TypeError, ValueError):
+            continue
+        if meter is None or meter.company_id != ctx.company.id or read_at.tzinfo is None:
+            continue
+        if meter.last_read_at is not None and read_at < meter.last_read_at:
+            continue  # an older reading sent late: the file keeps the newest
+        meter.last_reading, meter.last_read_at = reading, read_at
+        if data.get("kind") == "fault":
+            meter.status = MeterStatus.FAULTY
+        new_serial = str(data.get("new_serial") or "").strip()
+        if data.get("kind") == "install" and new_serial and new_serial != meter.serial:
+            period = (meter.calibration_due_on - meter.installed_on) if meter.installed_on else None
+            meter.serial, meter.status = new_serial, MeterStatus.ACTIVE
+            meter.installed_on = local_date(ctx.company.id, read_at)
+            if period is not None and period > dt.timedelta(0):
+                meter.calibration_due_on = meter.installed_on + period
+    session.flush()
+
+
+def _owe_follow_ups(session: Session, results: list[MutationResult], at: dt.datetime) -> None:
     """R6: a visit completed on the tablet owes the customer a follow-up call, as a completion in the
     office does (jobs.service.after_status_change); made once per job, however often it is sent."""
     from server.followups.service import create_follow_up_for_job
