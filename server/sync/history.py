@@ -24,7 +24,8 @@ from sqlalchemy.sql.expression import FunctionElement
 from server.checklists.models import ChecklistAnswer
 from server.jobs.models import Job
 from server.people.models import Technician
-from server.sync.scope import Scope, keyset, member
+from server.sync.scope import COMPANY_PARAM, Scope, keyset, member
+from server.sync.scope import params as scope_params
 from server.visits.models import FeeCollection, Hazard
 from sync import history as ref
 from sync.collections import HISTORY_PER_PREMISES, Keyset
@@ -56,9 +57,18 @@ def horizon(scope: Scope) -> dt.datetime:
     return ref.horizon(scope.lo)
 
 
-def select(scope: Scope, premises: Collection[uuid.UUID] | None = None) -> sa.Select:
+_HORIZON = sa.bindparam("scope_horizon", type_=Job.__table__.c.completed_at.type)
+
+
+def params(scope: Scope) -> dict[str, object]:
+    """The values of ``select(ANY_SCOPE)``: the scope's, and the history's horizon."""
+    return {**scope_params(scope), "scope_horizon": horizon(scope)}
+
+
+def select(scope: Scope | None, premises: Collection[uuid.UUID] | None = None) -> sa.Select:
     """The history rows of the scope (or of those of ``premises`` that are in it), with the columns a
-    pull selects for a collection: id, version, deleted, company_id, then the registry's fields."""
+    pull selects for a collection: id, version, deleted, company_id, then the registry's fields.
+    ``ANY_SCOPE`` (None): with bind parameters, executed with ``params(scope)``."""
     # An alias: the scope's membership test reads the job table too, and must be correlated to these rows.
     j = Job.__table__.alias("earlier").c
     finished = sa.func.coalesce(*(j[f] for f in ref.FINISH_FIELDS))
@@ -72,9 +82,9 @@ def select(scope: Scope, premises: Collection[uuid.UUID] | None = None) -> sa.Se
         sa.select(j.id, j.company_id, j.version, j.premises_id, j.customer_id, j.ref, j.job_type, j.status,
                   j.completed_at, j.could_not_complete_reason, j.cancelled_reason, j.technician_id,
                   finished.label("finished_on"), rank.label("rank"))
-        .where(j.company_id == scope.company_id, j.deleted.is_(False), where_premises,
-               sa.or_(j.status.in_(done), sa.and_(j.status == "cancelled", j.cancelled_reason != "")),
-               finished >= horizon(scope))
+        .where(j.company_id == (COMPANY_PARAM if scope is None else scope.company_id), j.deleted.is_(False),
+               where_premises, sa.or_(j.status.in_(done), sa.and_(j.status == "cancelled", j.cancelled_reason != "")),
+               finished >= (_HORIZON if scope is None else horizon(scope)))
         .subquery("cand")
     )
     h, a, f, t = Hazard.__table__.c, ChecklistAnswer.__table__.c, FeeCollection.__table__.c, Technician.__table__.c
@@ -120,6 +130,6 @@ def select(scope: Scope, premises: Collection[uuid.UUID] | None = None) -> sa.Se
     )
 
 
-def subquery(scope: Scope, premises: Collection[uuid.UUID] | None = None) -> sa.Subquery:
+def subquery(scope: Scope | None, premises: Collection[uuid.UUID] | None = None) -> sa.Subquery:
     """``select`` as a FROM clause, to filter and order by its columns (``version``, ``id``)."""
     return select(scope, premises).subquery(COLLECTION)

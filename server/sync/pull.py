@@ -21,10 +21,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.db import current_version
@@ -32,11 +33,13 @@ from server.sync import history
 from server.sync import incremental as inc
 from server.sync.models import Device, DeviceScope
 from server.sync.schemas import COLLECTIONS, DERIVED, MODELS, pull_columns, pull_dump
-from server.sync.scope import RECHECKED, Scope, predicate
+from server.sync.scope import ANY_SCOPE, RECHECKED, Scope, predicate
 from sync.records import PullPage, Row, RowRef
 
 CURSOR_PREFIX = "c1"
-FULL, INCREMENTAL, DONE = "f", "i", "d"
+# FRESH: a full pull of a device that holds nothing (a first pull, or one starting over): every row's
+# state is "not held", so what it holds is not looked up, and the ledger upserts.
+FULL, FRESH, INCREMENTAL, DONE = "f", "n", "i", "d"
 DS = DeviceScope.__table__
 
 
@@ -72,7 +75,7 @@ class Cursor:
     def decode(cls, text: str) -> Cursor:
         """Parse a cursor string; BadCursor when it is not one of ours."""
         parts = text.split(".")
-        if len(parts) != 10 or parts[0] != CURSOR_PREFIX or parts[1] not in (FULL, INCREMENTAL, DONE):
+        if len(parts) != 10 or parts[0] != CURSOR_PREFIX or parts[1] not in (FULL, FRESH, INCREMENTAL, DONE):
             raise BadCursor(text)
         try:
             return cls(mode=parts[1], base=int(parts[2]), seq=int(parts[3]), day=int(parts[4]), tech=parts[5],
@@ -98,8 +101,8 @@ class _Held:
 class ScopeLedger:
     """This page's changes to ``device_scope``, written in two bulk statements at the end."""
 
-    def __init__(self, device: Device, seq: int) -> None:
-        self.device, self.seq = device, seq
+    def __init__(self, device: Device, seq: int, upsert: bool = False) -> None:
+        self.device, self.seq, self.upsert = device, seq, upsert
         self.updates: dict[tuple[str, uuid.UUID], dict[str, Any]] = {}
         self.inserts: dict[tuple[str, uuid.UUID], dict[str, Any]] = {}
 
@@ -118,7 +121,20 @@ class ScopeLedger:
         if self.updates:
             session.execute(sa.update(DeviceScope), list(self.updates.values()))
         if self.inserts:  # Core executemany on the table: the ORM's bulk path costs more per row
-            session.execute(DS.insert(), list(self.inserts.values()))
+            session.execute(_upsert(session) if self.upsert else DS.insert(), list(self.inserts.values()))
+
+
+def _upsert(session: Session) -> Any:
+    """INSERT of ledger rows that may exist already (a fresh pull does not read them): an existing row
+    keeps, as the state to undo to, what it had before this page (as ``ScopeLedger.set`` does)."""
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    stmt = insert(DS)
+    new, same_page = stmt.excluded, DS.c.seq == stmt.excluded.seq
+    return stmt.on_conflict_do_update(
+        index_elements=[DS.c.device_pk, DS.c.collection, DS.c.row_id],
+        set_={"held": new.held, "version_sent": new.version_sent, "seq": new.seq,
+              "prev_held": sa.case((same_page, DS.c.prev_held), else_=DS.c.held),
+              "prev_version": sa.case((same_page, DS.c.prev_version), else_=DS.c.version_sent)})
 
 
 def held_rows(session: Session, device: Device, collection: str | tuple[str, ...] | None = None,
@@ -154,15 +170,36 @@ def _undo_page(session: Session, device: Device, seq: int) -> None:
     )
 
 
-def _source(session: Session, scope: Scope, collection: str) -> tuple[Any, list[Any], list[Any], Any]:
+def _source(collection: str, dialect: str) -> tuple[Any, list[Any], list[Any], Any]:
     """Where a pull reads a collection: its columns (``.c``), the wire columns to select, the
     scope's WHERE terms (a derived collection's select is already limited to the scope), and the
-    FROM clause."""
+    FROM clause; for ANY_SCOPE (execute with ``_params(scope)``)."""
     if collection in DERIVED:
-        sub = history.subquery(scope)
+        sub = history.subquery(ANY_SCOPE)
         return sub.c, list(sub.c), [], sub
     table = MODELS[collection].__table__
-    return table.c, list(pull_columns(collection, _dialect(session))), [predicate(scope, collection)], table
+    return table.c, list(pull_columns(collection, dialect)), [predicate(ANY_SCOPE, collection)], table
+
+
+def _params(scope: Scope) -> dict[str, Any]:
+    """The bind values of the statements ``_source`` and ``_page_statement`` build."""
+    return history.params(scope)
+
+
+_TARGET, _AFTER_V, _LIMIT = sa.bindparam("target"), sa.bindparam("after_v"), sa.bindparam("page_limit")
+
+
+@cache
+def _page_statement(collection: str, dialect: str, after: bool) -> sa.Select:
+    """A page of a collection's rows in scope: version <= :target, after (:after_v, :after_id) when
+    ``after``, in (version, id) order, :page_limit rows. Built once per collection: constructing the
+    scope's subqueries for every page cost more than running them."""
+    c, columns, where, source = _source(collection, dialect)
+    stmt = sa.select(*columns).select_from(source).where(*where, c.version <= _TARGET)
+    if after:
+        after_id = sa.bindparam("after_id", type_=c.id.type)
+        stmt = stmt.where(sa.or_(c.version > _AFTER_V, sa.and_(c.version == _AFTER_V, c.id > after_id)))
+    return stmt.order_by(c.version, c.id).limit(_LIMIT)
 
 
 def _dialect(session: Session) -> str:
@@ -177,8 +214,8 @@ def _full_revocations(session: Session, device: Device, scope: Scope, ledger: Sc
         mine = {k[1] for k in held if k[0] == collection}
         if not mine:
             continue
-        c, _cols, where, _from = _source(session, scope, collection)
-        in_scope = set(session.execute(sa.select(c.id).where(*where)).scalars())
+        c, _cols, where, source = _source(collection, _dialect(session))
+        in_scope = set(session.execute(sa.select(c.id).select_from(source).where(*where), _params(scope)).scalars())
         for row_id in sorted(mine - in_scope):
             ledger.set(collection, row_id, held[(collection, row_id)], False, held[(collection, row_id)].version_sent)
             revoked.append(RowRef(collection, str(row_id)))
@@ -192,23 +229,25 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
     pos = cur
     has_more = False
     at_coll: int | None = None
+    values = _params(scope) | {"target": cur.target}
+    dialect = _dialect(session)
+    fresh = cur.mode == FRESH
     for index in range(cur.coll, len(COLLECTIONS)):
         collection = COLLECTIONS[index]
-        c, columns, where, source = _source(session, scope, collection)
-        conds = [*where, c.version <= cur.target]
         after_v, after_id = (pos.version, pos.row_id) if index == pos.coll else (0, "")
         while True:
             # (What the device holds is read in a second query by id: joined to device_scope here,
             # PostgreSQL's planner, with stale statistics, scanned device_scope once per row.)
-            stmt = sa.select(*columns).select_from(source).where(*conds)
+            want = max(limit + 1 - len(out), 64)
             if after_id:
                 rid = after_id if isinstance(after_id, uuid.UUID) else uuid.UUID(after_id)
-                stmt = stmt.where(sa.or_(c.version > after_v, sa.and_(c.version == after_v, c.id > rid)))
-            want = limit + 1 - len(out)
-            batch = session.execute(stmt.order_by(c.version, c.id).limit(max(want, 64))).all()
+                stmt, bound = _page_statement(collection, dialect, True), {"after_v": after_v, "after_id": rid}
+            else:
+                stmt, bound = _page_statement(collection, dialect, False), {}
+            batch = session.execute(stmt, values | bound | {"page_limit": want}).all()
             if not batch:
                 break
-            held = held_rows(session, device, collection, [r.id for r in batch])
+            held = {} if fresh else held_rows(session, device, collection, [r.id for r in batch])
             for r in batch:
                 old = held.get((collection, r.id))
                 if r.company_id != scope.company_id:
@@ -220,7 +259,7 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
                     out.append((collection, r))
                     ledger.set(collection, r.id, old, not r.deleted, r.version)
                 after_v, after_id, at_coll = r.version, r.id, index
-            if has_more or len(batch) < max(want, 64):
+            if has_more or len(batch) < want:
                 break
         if has_more:
             break
@@ -315,7 +354,7 @@ def pull_page(session: Session, device: Device, scope: Scope, cursor: str | None
         cur = None  # a cursor from another life of this device: resend its whole scope
     seq = device.pull_seq + 1
     device.pull_seq = seq
-    ledger = ScopeLedger(device, seq)
+    ledger = ScopeLedger(device, seq, upsert=cur is None or cur.mode == FRESH)
     revoked: list[RowRef] = []
     result = None
     if cur is None or cur.mode == DONE:
@@ -333,7 +372,7 @@ def pull_page(session: Session, device: Device, scope: Scope, cursor: str | None
             result = _incremental(session, device, scope, cur, limit, ledger, first=True)
         if result is None:
             revoked = [] if fresh else _full_revocations(session, device, scope, ledger)
-            cur = replace(cur, mode=FULL)
+            cur = replace(cur, mode=FRESH if fresh else FULL)
     elif cur.mode == INCREMENTAL:
         result = _incremental(session, device, scope, cur, limit, ledger, first=False)
     if result is not None:

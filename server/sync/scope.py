@@ -57,13 +57,37 @@ def in_window(scope: Scope, technician_id: uuid.UUID | None, window_start: dt.da
     return technician_id == scope.technician_id and window_start is not None and scope.lo <= window_start < scope.hi
 
 
-def _job_filter(scope: Scope) -> list[sa.ColumnElement[bool]]:
+# A scope's values as bind parameters: ``predicate(ANY_SCOPE, …)`` builds a statement once for every
+# technician and day (cached by the callers on the pull's hot path), executed with ``params(scope)``.
+# Building the key-set subqueries anew for each page cost more CPU than running them.
+ANY_SCOPE = None
+COMPANY_PARAM = sa.bindparam("scope_company", type_=sa.Uuid())
+_TECHNICIAN = sa.bindparam("scope_technician", type_=sa.Uuid())
+_LO = sa.bindparam("scope_lo", type_=Job.__table__.c.window_start.type)
+_HI = sa.bindparam("scope_hi", type_=Job.__table__.c.window_start.type)
+
+
+def params(scope: Scope) -> dict[str, object]:
+    """The values of a statement built for ``ANY_SCOPE``."""
+    return {"scope_company": scope.company_id, "scope_technician": scope.technician_id, "scope_lo": scope.lo,
+            "scope_hi": scope.hi}
+
+
+def _values(scope: Scope | None) -> tuple[sa.ColumnElement, ...]:
+    """The company, technician and window bounds: the scope's values, or the bind parameters."""
+    if scope is None:
+        return COMPANY_PARAM, _TECHNICIAN, _LO, _HI
+    return (sa.literal(scope.company_id, sa.Uuid()), sa.literal(scope.technician_id, sa.Uuid()),
+            sa.literal(scope.lo, _LO.type), sa.literal(scope.hi, _HI.type))
+
+
+def _job_filter(scope: Scope | None) -> list[sa.ColumnElement[bool]]:
     j = Job.__table__.c
-    return [j.company_id == scope.company_id, j.technician_id == scope.technician_id,
-            j.window_start >= scope.lo, j.window_start < scope.hi]
+    company, technician, lo, hi = _values(scope)
+    return [j.company_id == company, j.technician_id == technician, j.window_start >= lo, j.window_start < hi]
 
 
-def keyset(scope: Scope, which: Keyset) -> sa.Select | None:
+def keyset(scope: Scope | None, which: Keyset) -> sa.Select | None:
     """A SELECT of the ids making up one key set (None for COMPANY: every row of the company)."""
     j = Job.__table__.c
     live = [*_job_filter(scope), j.deleted.is_(False)]
@@ -74,29 +98,31 @@ def keyset(scope: Scope, which: Keyset) -> sa.Select | None:
     if which is Keyset.PREMISES:
         return sa.select(j.premises_id).where(*live)
     if which is Keyset.SELF:
-        return sa.select(sa.literal(scope.technician_id, sa.Uuid()))
+        return sa.select(_values(scope)[1])
     return None
 
 
-def member(scope: Scope, which: Keyset, column: sa.ColumnElement) -> sa.ColumnElement[bool]:
+def member(scope: Scope | None, which: Keyset, column: sa.ColumnElement) -> sa.ColumnElement[bool]:
     """Whether ``column`` is in a key set, tested row by row (EXISTS through the job's own indexes):
     for checking a few given rows, where materialising the whole key set would cost O(scope)."""
     j = Job.__table__.c
     live = [*_job_filter(scope), j.deleted.is_(False)]
     if which is Keyset.SELF:
-        return column == scope.technician_id
+        return column == _values(scope)[1]
     target = {Keyset.JOB: j.id, Keyset.CUSTOMER: j.customer_id, Keyset.PREMISES: j.premises_id}[which]
     return sa.exists().where(target == column, *live)
 
 
-def predicate(scope: Scope, collection: str, *, correlated: bool = False) -> sa.ColumnElement[bool]:
+def predicate(scope: Scope | None, collection: str, *, correlated: bool = False) -> sa.ColumnElement[bool]:
     """The WHERE clause selecting the rows of ``collection`` in the scope (tombstones included).
 
     ``correlated`` tests each row against the key sets (for a handful of given rows); otherwise the
-    key sets are subqueries (for scanning the whole scope)."""
+    key sets are subqueries (for scanning the whole scope). ``ANY_SCOPE``: with bind parameters
+    (execute with ``params(scope)``)."""
     table = MODELS[collection].__table__
     c = table.c
-    company = c.company_id == scope.company_id
+    scope_company, _technician, scope_lo, _hi = _values(scope)
+    company = c.company_id == scope_company
 
     def in_(which: Keyset, column: sa.ColumnElement) -> sa.ColumnElement[bool]:
         return member(scope, which, column) if correlated else column.in_(keyset(scope, which))
@@ -111,15 +137,15 @@ def predicate(scope: Scope, collection: str, *, correlated: bool = False) -> sa.
         j = Job.__table__.c
         types = sa.select(j.job_type).where(*_job_filter(scope), j.deleted.is_(False))
         a = ChecklistAnswer.__table__.c
-        used = sa.select(a.template_id).where(a.company_id == scope.company_id,
+        used = sa.select(a.template_id).where(a.company_id == scope_company,
                                               a.job_id.in_(keyset(scope, Keyset.JOB)))
         return sa.and_(company, sa.or_(sa.and_(c.active.is_(True), c.job_type.in_(types)), c.id.in_(used)))
     if collection == "outage_notice":
         p = Premises.__table__.c
-        districts = sa.select(p.district).where(p.company_id == scope.company_id,
+        districts = sa.select(p.district).where(p.company_id == scope_company,
                                                 p.id.in_(keyset(scope, Keyset.PREMISES)))
         # Until the end of the scope's first day: membership changes with the day, not the clock.
-        return sa.and_(company, c.district.in_(districts), c.ends_at >= scope.lo)
+        return sa.and_(company, c.district.in_(districts), c.ends_at >= scope_lo)
     rule = REGISTRY[collection].scope
     if rule.keyset is Keyset.COMPANY:
         return company
