@@ -8,6 +8,9 @@ TransportError (retry later).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -69,9 +72,13 @@ class HttpTransport:
         self.device_id = device_id
         self.timeout = timeout
         self.http = session or requests.Session()
+        self._pool: ThreadPoolExecutor | None = None
+        self._ahead: Future[PullPage] | None = None
         self.http.headers.update({"Authorization": f"Bearer {token}", PROTOCOL_VERSION_HEADER: str(PROTOCOL_VERSION)})
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _call(self, method: str, path: str, *, settle: bool = True, **kwargs: Any) -> requests.Response:
+        if settle:  # not from the pull sent ahead itself
+            self._settle()
         try:
             resp = self.http.request(method, self.base + path, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
@@ -92,11 +99,45 @@ class HttpTransport:
 
     def pull(self, cursor: str | None, limit: int) -> PullPage:
         """Changes since ``cursor`` within the device's scope."""
+        self._settle()
+        return self._pull(cursor, limit)
+
+    def _pull(self, cursor: str | None, limit: int) -> PullPage:
         body = PullRequestSchema().dump(PullRequest(protocol_version=PROTOCOL_VERSION, cursor=cursor, limit=limit))
-        resp = self._call("POST", "/sync/pull", json=body)
+        resp = self._call("POST", "/sync/pull", settle=False, json=body)
         if resp.status_code != 200:
             raise self._fail(resp, "pull")
         return load_pull_page(resp.json())  # PullResponseSchema's load, fast for plain pages
+
+    def begin_pull(self, cursor: str | None, limit: int) -> Callable[[], PullPage]:
+        """Send a pull from a background thread now; the returned function waits for its page (or
+        raises as ``pull`` would). The engine applies the previous page meanwhile (sync.ports)."""
+        self._settle()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldsync-pull")
+        future = self._pool.submit(self._pull, cursor, limit)
+        self._ahead = future
+
+        def result() -> PullPage:
+            self._ahead = None
+            return future.result()
+
+        return result
+
+    def _settle(self) -> None:
+        """Wait for a pull sent ahead whose page nobody asked for (the sync stopped meanwhile): one
+        request at a time on this session."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            with contextlib.suppress(Exception):
+                ahead.result()
+
+    def close(self) -> None:
+        """Stop the background thread (the session stays the caller's)."""
+        self._settle()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def push(self, mutations: list[Mutation]) -> list[MutationResult]:
         """Send a batch; one result per mutation, in order."""

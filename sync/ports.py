@@ -60,6 +60,10 @@ class Transport(Protocol):
     def put_blob(self, ref: BlobRef, data: bytes) -> None:
         """Upload a blob (idempotent)."""
 
+    # Optional: ``begin_pull(cursor, limit)`` sends a pull now and returns a function giving its page
+    # (raising what ``pull`` would), so the engine can apply one page while the next is on its way.
+    # The transport must not run another request before that function was called (or abandoned).
+
 
 class TransportError(Exception):
     """The request did not complete; retry later (the outbox is kept)."""

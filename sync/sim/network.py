@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,6 +147,20 @@ class FaultyTransport:
     def pull(self, cursor: str | None, limit: int) -> PullPage:
         body = PullRequestSchema().dump({"protocol_version": self.protocol_version, "cursor": cursor, "limit": limit})
         return PullResponseSchema().load(self._call("pull", body))
+
+    def begin_pull(self, cursor: str | None, limit: int) -> Callable[[], PullPage]:
+        """The pull is sent (and served) now, before the device applies the page in hand; its answer
+        or failure is handed over when the engine asks (as the HTTP transport's background pull)."""
+        try:
+            page = self.pull(cursor, limit)
+        except Exception as exc:  # noqa: BLE001 - re-raised to the engine when it asks, whatever it is
+            failure = exc
+
+            def fail() -> PullPage:
+                raise failure
+
+            return fail
+        return lambda: page
 
     def has_blob(self, sha256: str) -> bool:
         if self._chance(self.faults.drop_request):

@@ -103,3 +103,47 @@ def test_a_day_round_trips_through_the_real_server(live_server, make_company, ma
         assert local is not None, row
         assert {k: local.get(k) for k in row["data"]} == row["data"], row["collection"]
     store.close()
+
+
+def test_a_page_that_fails_to_apply_while_the_next_is_on_its_way_costs_a_restart_not_a_row(
+        live_server, make_company, blobstore, tmp_path):
+    """The engine asks for page n+1 while it writes page n. When writing page n fails (the tablet's
+    disk, a crash), the server has already served n+1; the next sync must not skip what page n held."""
+    company = make_company("prefetch-co")
+    _user, tech = make_technician_user(company, "prefetch-tech")
+    jobs = {str(make_job(company, make_household(company), technician=tech, window_start=in_hours(1 + i)).id)
+            for i in range(9)}
+    token = login(live_server, "prefetch-tech", PASSWORD, "prefetch-tablet")["access_token"]
+    store = DeviceStore(tmp_path / "tablet.sqlite")
+    transport = HttpTransport(live_server, token, "prefetch-tablet")
+    sent_ahead: list[str | None] = []
+    begin = transport.begin_pull
+    transport.begin_pull = lambda cursor, limit: (sent_ahead.append(cursor), begin(cursor, limit))[1]
+    apply_page, applied = store.apply_page, []
+
+    def failing_third_page(page):
+        if len(applied) == 2:
+            raise OSError("disk full")
+        applied.append(page.cursor)
+        return apply_page(page)
+
+    store.apply_page = failing_third_page
+    engine = SyncEngine(store, transport, page_size=4)
+    try:
+        engine.sync()
+        raise AssertionError("the third page's failure should end the sync")
+    except OSError:
+        pass
+    assert len(sent_ahead) == 3  # the fourth page was asked for before the third failed
+    assert {j["id"] for j in store.all("job")} < jobs  # two pages on the tablet, not the third
+
+    store.apply_page = apply_page
+    report = engine.sync()
+    assert report.complete, report.error
+    assert {j["id"] for j in store.all("job")} == jobs
+    fresh = DeviceStore(tmp_path / "fresh.sqlite")
+    fresh_token = login(live_server, "prefetch-tech", PASSWORD, "fresh-tablet")["access_token"]
+    assert SyncEngine(fresh, HttpTransport(live_server, fresh_token, "fresh-tablet"), page_size=4).sync().complete
+    for collection in ("job", "customer", "premises", "meter"):
+        assert sorted(map(str, store.all(collection)), key=str) == sorted(map(str, fresh.all(collection)), key=str)
+    transport.close()
