@@ -63,6 +63,12 @@ def _dicts(value):
             yield from _dicts(v)
 
 
+def _fresh(draw):
+    """An odd value of its own: ``_odd`` samples shared lists and dicts, which a later corruption in
+    the same example would otherwise change in place for every example after it (flaky data)."""
+    return copy.deepcopy(draw(_odd))
+
+
 def _corrupted(base):
     @st.composite
     def build(draw):
@@ -72,11 +78,11 @@ def _corrupted(base):
             action = draw(st.sampled_from(["replace", "drop", "add"]))
             if action == "add" or not target:
                 target[draw(st.text(max_size=8) | st.sampled_from(["mutations", "fields", "base", "op", "row",
-                                                                   "colour", "deleted", "message"]))] = draw(_odd)
+                                                                   "colour", "deleted", "message"]))] = _fresh(draw)
             elif action == "drop":
                 target.pop(draw(st.sampled_from(sorted(target, key=repr))))
             else:
-                target[draw(st.sampled_from(sorted(target, key=repr)))] = draw(_odd)
+                target[draw(st.sampled_from(sorted(target, key=repr)))] = _fresh(draw)
         return body
     return build()
 
