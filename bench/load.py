@@ -78,11 +78,14 @@ class Stats:
     rejected: list[str] = field(default_factory=list)
     events: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # SSE events by kind
     signal_delays: list[float] = field(default_factory=list)  # push answered -> change event, seconds
+    timeline: list[tuple[float, float]] = field(default_factory=list)  # (monotonic start, seconds) of each request
 
     def record(self, kind: str, seconds: float, ok: bool, detail: str = "") -> None:
         """One request's latency, and an error when it failed."""
         with self.lock:
             self.latencies[kind].append(seconds)
+            if kind != "events_err":
+                self.timeline.append((time.monotonic() - seconds, seconds))
             if not ok:
                 self.errors[f"{kind} {detail}".strip()] += 1
 
@@ -410,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cleanup-signature", action="store_true",
                         help="cleanup confirmed by a signature (signature + cleanup_confirmation in one push)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--server-log", action="store_true",
+                        help="the server logs a JSON line per request (its own duration_ms) to server-<port>.log")
     args = parser.parse_args(argv)
     base = args.postgres or postgres_base_url()
     if base is None:
@@ -417,7 +422,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     folder = pathlib.Path(tempfile.mkdtemp(prefix="fieldsync-load-"))
     db = Database.postgres(base)
-    server = ServerProcess(db, folder, production=True, workers=args.workers, threads=args.threads)
+    server = ServerProcess(db, folder, production=True, workers=args.workers, threads=args.threads,
+                           env={"FIELDSYNC_LOG_LEVEL": "INFO"} if args.server_log else None)
     try:
         t0 = time.perf_counter()
         migrate(db)
@@ -459,6 +465,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
         log_tail = server.log_tail(5)
+        if args.server_log:
+            print(f"server log: {server.log_path}")
         db.drop()
     stream_errors = stats.latencies.pop("events_err", [])
     every = [v for values in stats.latencies.values() for v in values]
@@ -473,6 +481,11 @@ def main(argv: list[str] | None = None) -> int:
               f"max={1000 * max(values):7.1f} ms")
     print(f"  {'all':10s} n={len(every):6d} p50={percentile(every, 50):7.1f} ms p95={percentile(every, 95):7.1f} ms "
           f"p99={percentile(every, 99):7.1f} ms mean={1000 * statistics.fmean(every) if every else 0:.1f} ms")
+    windows: dict[int, list[float]] = defaultdict(list)
+    for begun, seconds in stats.timeline:
+        windows[int((begun - started) // 10)].append(seconds)
+    print("  by 10 s window of the run (ramp first): " + ", ".join(
+        f"{10 * w}-{10 * w + 10} s p95 {percentile(v, 95):.0f} ms (n={len(v)})" for w, v in sorted(windows.items())))
     server_cpu = cpu_after["server"] - cpu_before["server"]
     pg_cpu = cpu_after["postgres"] - cpu_before["postgres"]
     per_request = 1000 * server_cpu / max(len(every), 1)
