@@ -228,7 +228,7 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
     out: list[tuple[str, Any]] = []
     pos = cur
     has_more = False
-    at_coll: int | None = None
+    at: tuple[int, int, Any] | None = None  # (collection index, version, id) of the last row looked at
     values = _params(scope) | {"target": cur.target}
     dialect = _dialect(session)
     fresh = cur.mode == FRESH
@@ -258,13 +258,16 @@ def _collect(session: Session, device: Device, scope: Scope, cur: Cursor, limit:
                         break
                     out.append((collection, r))
                     ledger.set(collection, r.id, old, not r.deleted, r.version)
-                after_v, after_id, at_coll = r.version, r.id, index
+                after_v, after_id = r.version, r.id
+                at = (index, r.version, r.id)
             if has_more or len(batch) < want:
                 break
         if has_more:
             break
-    if at_coll is not None:  # the position reached (built once: a dataclass copy per row was costly)
-        pos = replace(pos, coll=at_coll, version=after_v, row_id=str(after_id))
+    if at is not None:  # the position reached (built once: a dataclass copy per row was costly)
+        # (Not the loop's after_v/after_id: those restart at the next collection, which a page
+        # ending with a collection's last row may have begun to read.)
+        pos = replace(pos, coll=at[0], version=at[1], row_id=str(at[2]))
     return _as_rows(session, out), pos, has_more
 
 

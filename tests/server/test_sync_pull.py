@@ -434,3 +434,25 @@ def test_another_households_finished_visit_never_reaches_the_tablet(make_company
     a.cursor = None
     rows_a, _ = a.pull_all()
     assert _history(rows_a) == {}
+
+
+def test_a_page_ending_with_the_last_row_of_a_collection_goes_on_with_the_next(tablet):
+    """Four jobs, then their customers: pages of exactly four end on the last job while the next
+    collection is already being read. The next page starts at the customers, each row is sent once,
+    and the pull ends (it once started over at the first job)."""
+    company = tablet.company
+    jobs = [make_job(company, make_household(company), technician=tablet.technician, window_start=in_hours(1 + i))
+            for i in range(4)]
+    sent: list[tuple[str, str]] = []
+    pages = 0
+    while True:
+        pages += 1
+        assert pages < 20, "the pull never ended"
+        page = tablet.pull(limit=4).get_json()
+        sent += [(r["collection"], r["id"]) for r in page["rows"]]
+        tablet.cursor = page["cursor"]
+        if not page["has_more"]:
+            break
+    assert sorted(i for c, i in sent[:4] if c == "job") == sorted(str(j.id) for j in jobs)
+    assert len(sent) == len(set(sent)), "a row was sent twice"
+    assert {i for c, i in sent if c == "customer"} == {str(j.customer_id) for j in jobs}
