@@ -5,7 +5,7 @@
 1. Seeds a server database (SQLite file by default): a technician with ``--rows`` jobs in today's
    scope (plus their households), and ``--background`` more rows of the same company outside the
    scope (another technician's jobs and notes, bulk-inserted with SQL, not the ORM).
-2. Serves the real app from a separate process on 127.0.0.1 (werkzeug, threaded).
+2. Serves the real app from a separate process on 127.0.0.1 (gunicorn, one gthread worker, keep-alive).
 3. Measures with the real client (mobile/store.py on an SQLite file, mobile/transport.py,
    sync-core's engine): the first full pull, a push of ``--rows`` mutations (half job status steps,
    half new notes) through validation and merge, and an incremental pull of 10 office changes.
@@ -150,15 +150,32 @@ def seed(url: str, rows: int, background: int) -> dict:
 
 
 def serve(url: str, port_queue) -> None:
-    """The app on a loopback port (run in a child process)."""
+    """The app on a loopback port, in gunicorn as production runs it (run in a child process): one
+    gthread worker, connections kept alive between a tablet's requests (the development server
+    closes every connection after its answer)."""
     import logging
+    import socket
 
-    from werkzeug.serving import make_server
+    from gunicorn.app.base import BaseApplication
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, _app(url), threaded=True)
-    port_queue.put(server.server_port)
-    server.serve_forever()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    class Bench(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in {"bind": f"127.0.0.1:{port}", "workers": 1, "worker_class": "gthread", "threads": 4,
+                               "keepalive": 75, "accesslog": None, "loglevel": "warning",
+                               "control_socket_disable": True}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return _app(url)
+
+    logging.getLogger("gunicorn.error").setLevel(logging.WARNING)
+    app = Bench()
+    app.cfg.set("when_ready", lambda _arbiter: port_queue.put(port))
+    app.run()
 
 
 def office_edits(url: str, job_ids: list[str], n: int) -> None:
@@ -175,11 +192,21 @@ def office_edits(url: str, job_ids: list[str], n: int) -> None:
 
 
 def _cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    """CPU seconds (user + system) used so far by a process and its children (gunicorn's worker)
+    (Linux /proc)."""
     import os
 
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 class Phase:
