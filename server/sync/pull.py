@@ -198,7 +198,10 @@ def _page_statement(collection: str, dialect: str, after: bool) -> sa.Select:
     stmt = sa.select(*columns).select_from(source).where(*where, c.version <= _TARGET)
     if after:
         after_id = sa.bindparam("after_id", type_=c.id.type)
-        stmt = stmt.where(sa.or_(c.version > _AFTER_V, sa.and_(c.version == _AFTER_V, c.id > after_id)))
+        # ``version >= :after_v`` is implied by the OR, and is what lets the (company_id, version) index
+        # start at the position: without it SQLite walked the collection from its first row on every page.
+        stmt = stmt.where(c.version >= _AFTER_V,
+                          sa.or_(c.version > _AFTER_V, sa.and_(c.version == _AFTER_V, c.id > after_id)))
     return stmt.order_by(c.version, c.id).limit(_LIMIT)
 
 
