@@ -155,7 +155,14 @@ def held_rows(session: Session, device: Device, collection: str | tuple[str, ...
             rows = DS.c.row_id == sa.any_(sa.bindparam("held_ids", list(ids), type_=postgresql.ARRAY(sa.Uuid())))
         else:
             rows = DS.c.row_id.in_(ids)
-        stmt = stmt.where(sa.or_(rows, DS.c.collection.in_(whole)) if whole else rows)
+        if whole:
+            # A UNION, not an OR: with "row_id IN … OR collection IN …" SQLite read every row the
+            # device holds (thousands) instead of the two index lookups.
+            if only_held:
+                stmt = stmt.where(DS.c.held.is_(True))
+            both = sa.union_all(stmt.where(rows), stmt.where(DS.c.collection.in_(whole)))
+            return {(r[0], r[1]): _Held(*r[2:]) for r in session.execute(both)}
+        stmt = stmt.where(rows)
     if only_held:
         stmt = stmt.where(DS.c.held.is_(True))
     return {(r[0], r[1]): _Held(*r[2:]) for r in session.execute(stmt)}
